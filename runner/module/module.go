@@ -1,0 +1,164 @@
+// Package module defines the one interface every state module implements,
+// built-in (incus, test) or out-of-process plugin. The engine only ever sees
+// this interface, so it cannot tell the two kinds apart.
+package module
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+)
+
+// Module serves a set of state functions (incus.cluster_member_present, ...).
+//
+// The split between Plan and Apply is what makes test mode honest: test mode
+// calls Plan only, and Plan must not change anything.
+type Module interface {
+	// Name is the module part of "module.function".
+	Name() string
+	// Functions describes every function the module serves; the engine
+	// validates arguments against it before anything runs, and docs are
+	// generated from it.
+	Functions() []FuncSpec
+	// Validate checks a call offline beyond what the schema expresses
+	// (e.g. "one of a or b is required"). Schema checks have already passed.
+	Validate(call *Call) error
+	// Plan reads the live system and says what Apply would change. It has
+	// no side effects.
+	Plan(ctx context.Context, call *Call) (*Plan, error)
+	// Apply performs the plan idempotently. It receives the Plan returned by
+	// Plan for the same call (with its Private data, e.g. ETags), so a
+	// concurrent change between plan and apply is detected, not overwritten.
+	Apply(ctx context.Context, call *Call, plan *Plan) (*Outcome, error)
+}
+
+// Watcher is implemented by modules that act when a watched state changed
+// (Salt's mod_watch). Modules without it treat watch like require.
+type Watcher interface {
+	ModWatch(ctx context.Context, call *Call, test bool) (*Outcome, error)
+}
+
+// ArgType is the type an argument must have after YAML decoding.
+type ArgType string
+
+const (
+	TypeAny        ArgType = "any"
+	TypeString     ArgType = "string" // strings; numbers and booleans are accepted and stringified by the module if it wants
+	TypeBool       ArgType = "bool"
+	TypeInt        ArgType = "int"
+	TypeList       ArgType = "list"
+	TypeMap        ArgType = "map"
+	TypeStringList ArgType = "string_list" // a string or a list of strings
+)
+
+// ArgSpec documents and types one argument.
+type ArgSpec struct {
+	Name     string  `json:"name"`
+	Type     ArgType `json:"type"`
+	Required bool    `json:"required,omitempty"`
+	Default  any     `json:"default,omitempty"`
+	Secret   bool    `json:"secret,omitempty"` // masked in every output, log and error
+	Doc      string  `json:"doc"`
+}
+
+// FuncSpec documents one state function.
+type FuncSpec struct {
+	Name string    `json:"name"` // without the module prefix
+	Doc  string    `json:"doc"`
+	Args []ArgSpec `json:"args"`
+}
+
+// Arg returns the spec of the named argument.
+func (f FuncSpec) Arg(name string) (ArgSpec, bool) {
+	for _, a := range f.Args {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return ArgSpec{}, false
+}
+
+// Target is what a module knows about the machine a run is for.
+type Target struct {
+	Name   string         `json:"name"`   // roster name; grain id
+	Roster map[string]any `json:"roster"` // the roster entry (connection fields), grains excluded
+	Grains map[string]any `json:"grains"`
+}
+
+// Call is one state invocation.
+type Call struct {
+	ID       string         `json:"id"`
+	SLS      string         `json:"sls"`
+	Function string         `json:"function"` // without the module prefix
+	Name     string         `json:"name"`
+	Args     map[string]any `json:"args"` // all arguments, "name" included; requisites excluded
+	Test     bool           `json:"test"`
+	Target   *Target        `json:"target"`
+}
+
+// Plan is what a function would do.
+type Plan struct {
+	// Changes predicted, Salt's shape ({key: {old, new}}). Empty means
+	// converged: Apply is not called and the result is True.
+	Changes map[string]any `json:"changes,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+	// Fail says the state would fail (e.g. an address mismatch that cannot
+	// be fixed in place). Test mode reports it as result False.
+	Fail bool `json:"fail,omitempty"`
+	// Private is module-only data handed back to Apply (ETags, ids).
+	Private json.RawMessage `json:"private,omitempty"`
+}
+
+// Outcome is what Apply (or ModWatch) did.
+type Outcome struct {
+	Failed  bool           `json:"failed,omitempty"`
+	Changes map[string]any `json:"changes,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+}
+
+// Registry maps module names to modules.
+type Registry struct {
+	mods map[string]Module
+}
+
+// NewRegistry returns a registry holding mods.
+func NewRegistry(mods ...Module) *Registry {
+	r := &Registry{mods: map[string]Module{}}
+	for _, m := range mods {
+		r.Add(m)
+	}
+	return r
+}
+
+// Add registers m, replacing a module of the same name.
+func (r *Registry) Add(m Module) { r.mods[m.Name()] = m }
+
+// Get returns the named module.
+func (r *Registry) Get(name string) (Module, bool) {
+	m, ok := r.mods[name]
+	return m, ok
+}
+
+// Names lists the registered modules, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.mods))
+	for n := range r.mods {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Func returns the spec of module.function.
+func (r *Registry) Func(mod, fn string) (Module, FuncSpec, bool) {
+	m, ok := r.mods[mod]
+	if !ok {
+		return nil, FuncSpec{}, false
+	}
+	for _, f := range m.Functions() {
+		if f.Name == fn {
+			return m, f, true
+		}
+	}
+	return m, FuncSpec{}, false
+}

@@ -1,0 +1,146 @@
+// Package roster reads the roster file: one entry per target name, with
+// connection fields and custom grains.
+package roster
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Entry is one roster target.
+type Entry struct {
+	Name string `yaml:"-" json:"-"`
+	// Socket is the unix socket of a local incusd.
+	Socket string `yaml:"socket,omitempty" json:"socket,omitempty"`
+	// URL is https://HOST:PORT of a remote incusd.
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Addresses are further URLs of the same cluster, tried in order when
+	// URL does not answer within the connect timeout.
+	Addresses  []string `yaml:"addresses,omitempty" json:"addresses,omitempty"`
+	ClientCert string   `yaml:"client_cert,omitempty" json:"client_cert,omitempty"`
+	ClientKey  string   `yaml:"client_key,omitempty" json:"client_key,omitempty"`
+	ServerCert string   `yaml:"server_cert,omitempty" json:"server_cert,omitempty"`
+	// Grains are custom grains; they override core grains.
+	Grains map[string]any `yaml:"grains,omitempty" json:"grains,omitempty"`
+}
+
+// Roster is the parsed roster file.
+type Roster struct {
+	File    string
+	Entries map[string]*Entry
+}
+
+// Load reads a roster file. A missing file yields an empty roster and
+// os.ErrNotExist wrapped, so callers can decide whether it matters.
+func Load(path string) (*Roster, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return &Roster{File: path, Entries: map[string]*Entry{}}, fmt.Errorf("failed to read roster %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("failed to read roster %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses roster YAML; file is used in errors.
+func Parse(file string, data []byte) (*Roster, error) {
+	r := &Roster{File: file, Entries: map[string]*Entry{}}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return r, nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("failed to parse roster %s: %w", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return r, nil
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("failed to parse roster %s: line %d: the roster must be a mapping of target names to entries", file, top.Line)
+	}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		e := &Entry{Name: k.Value}
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			r.Entries[k.Value] = e
+			continue
+		}
+		if v.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("failed to parse roster %s: line %d: entry %q must be a mapping", file, v.Line, k.Value)
+		}
+		dec := v
+		if err := decodeStrict(dec, e); err != nil {
+			return nil, fmt.Errorf("failed to parse roster %s: entry %q: %w", file, k.Value, err)
+		}
+		e.Name = k.Value
+		r.Entries[k.Value] = e
+	}
+	return r, nil
+}
+
+var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true}
+
+func decodeStrict(n *yaml.Node, e *Entry) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !knownKeys[k.Value] {
+			return fmt.Errorf("line %d: unknown key %q (known: addresses, client_cert, client_key, grains, server_cert, socket, url)", k.Line, k.Value)
+		}
+	}
+	if err := n.Decode(e); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Names lists the roster's target names, sorted.
+func (r *Roster) Names() []string {
+	names := make([]string, 0, len(r.Entries))
+	for n := range r.Entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Get returns the entry for name.
+func (r *Roster) Get(name string) (*Entry, bool) {
+	e, ok := r.Entries[name]
+	return e, ok
+}
+
+// Connection returns the entry's connection fields as a map (grains
+// excluded), the shape modules receive in module.Target.Roster.
+func (e *Entry) Connection() map[string]any {
+	m := map[string]any{}
+	if e.Socket != "" {
+		m["socket"] = e.Socket
+	}
+	if e.URL != "" {
+		m["url"] = e.URL
+	}
+	if len(e.Addresses) > 0 {
+		a := make([]any, len(e.Addresses))
+		for i, s := range e.Addresses {
+			a[i] = s
+		}
+		m["addresses"] = a
+	}
+	if e.ClientCert != "" {
+		m["client_cert"] = e.ClientCert
+	}
+	if e.ClientKey != "" {
+		m["client_key"] = e.ClientKey
+	}
+	if e.ServerCert != "" {
+		m["server_cert"] = e.ServerCert
+	}
+	return m
+}
