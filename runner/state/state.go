@@ -42,6 +42,9 @@ type State struct {
 	// Deps are the resolved requisites of this state.
 	Deps     []Edge
 	Failhard bool
+	// Timeout bounds Plan+Apply of this state (`timeout:` in seconds); 0
+	// means the engine's default.
+	Timeout time.Duration
 	// Order is the explicit `order:` (0 when none); OrderFirst/OrderLast
 	// carry `order: first|last`.
 	Order      int

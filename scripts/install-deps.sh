@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what statectl's tests and lab need on Debian 12 (bookworm):
+# Incus from bookworm-backports and Debian's python3-jinja2 (the
+# differential template test compares against it). Idempotent.
+set -euo pipefail
+
+need=()
+[ -x /usr/libexec/incus/incusd ] || need+=(incus)
+command -v incus >/dev/null 2>&1 || need+=(incus)
+/usr/bin/python3 -c 'import jinja2' >/dev/null 2>&1 || need+=(jinja2)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "install-deps: incus and python3-jinja2 already installed"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+src=/etc/apt/sources.list.d/bookworm-backports.sources
+if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  $SUDO tee "$src" >/dev/null <<'X'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+X
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q python3-jinja2
+$SUDO apt-get install -y -q -t bookworm-backports --no-install-recommends incus-base incus-client
+echo "install-deps: installed $(incus --version 2>/dev/null || echo incus)"
