@@ -1,0 +1,232 @@
+// Package cli is the statectl command line: it parses flags (with defaults
+// from statectl.yaml), selects targets from the roster and runs the
+// pipeline roster -> grains -> pillar -> compile -> engine -> report for
+// each target in turn.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/pflag"
+
+	"github.com/statectl/statectl/runner/config"
+	"github.com/statectl/statectl/runner/report"
+)
+
+// options are the parsed flags. One flag set serves every command; a flag
+// a command does not use is ignored, as in Salt.
+type options struct {
+	test           bool
+	states         string
+	pillar         string
+	roster         string
+	pillarOverride string
+	out            string
+	stateOutput    string
+	noColor        bool
+	detailed       bool
+	failhard       bool
+	timeout        time.Duration
+	config         string
+	showSecrets    bool
+	help           bool
+	// lab subcommand
+	labDir     string
+	labMembers int
+}
+
+// app is one invocation.
+type app struct {
+	opts   options
+	flags  *pflag.FlagSet
+	stdout io.Writer
+	stderr io.Writer
+	ctx    context.Context
+	// now pins the engine's clock (see clockEnv); nil means time.Now.
+	now func() time.Time
+}
+
+// clockEnv pins the clock for reproducible output in the CLI's own script
+// tests. It is deliberately undocumented for users.
+const clockEnv = "STATECTL_TEST_CLOCK"
+
+func newFlags(o *options) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("statectl", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	fs.BoolVar(&o.test, "test", false, "plan only: report what would change, change nothing")
+	fs.StringVar(&o.states, "states", "./states", "state tree `DIR` (has top.sls)")
+	fs.StringVar(&o.pillar, "pillar", "./pillar", "pillar tree `DIR` (has top.sls)")
+	fs.StringVar(&o.roster, "roster", "./roster.yaml", "roster `FILE` naming the targets")
+	fs.StringVar(&o.pillarOverride, "pillar-override", "", "`JSON` object merged over the pillar (YAML flow syntax works too)")
+	fs.StringVar(&o.out, "out", "", "output `FORMAT`: human, json or yaml (default human for apply, yaml otherwise)")
+	fs.StringVar(&o.stateOutput, "state-output", "full", "human layout per state: full, terse, mixed or changes")
+	fs.BoolVar(&o.noColor, "no-color", false, "never colour human output (it is only coloured on a terminal anyway)")
+	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 3 when states succeeded and changed (or, with --test, would change)")
+	fs.BoolVar(&o.failhard, "failhard", false, "stop a target's run at the first failed state")
+	fs.DurationVar(&o.timeout, "timeout", 0, "time limit for each state's plan+apply, e.g. 2m (0: none; a state's own timeout: wins)")
+	fs.BoolVar(&o.showSecrets, "show-secrets", false, "statectl pillar: print values of password/secret/token keys instead of ******")
+	fs.StringVar(&o.config, "config", config.DefaultFile, "flag defaults `FILE`")
+	fs.StringVar(&o.labDir, "lab-dir", "./lab", "lab `DIR` (statectl lab)")
+	fs.IntVar(&o.labMembers, "members", 3, "number of lab daemons (statectl lab up)")
+	fs.BoolVarP(&o.help, "help", "h", false, "show help")
+	return fs
+}
+
+// flags that make no sense in statectl.yaml.
+var notInConfig = []string{"config", "help"}
+
+// Main runs statectl with args (without the program name) and returns the
+// process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	a := &app{stdout: stdout, stderr: stderr, ctx: ctx}
+	a.flags = newFlags(&a.opts)
+	err := a.run(args)
+	if err == nil {
+		return report.ExitOK
+	}
+	return a.fail(err)
+}
+
+// cliError carries an exit code and a hint with an error.
+type cliError struct {
+	code int
+	err  error
+	hint string
+}
+
+func (e *cliError) Error() string { return e.err.Error() }
+func (e *cliError) Unwrap() error { return e.err }
+
+// exitCode is returned by commands whose output already said what went
+// wrong (e.g. a failed state): nothing more is printed.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func usageError(hint string, format string, args ...any) error {
+	return &cliError{code: report.ExitError, err: fmt.Errorf(format, args...), hint: hint}
+}
+
+// fail prints err as "statectl: error: ..." (plus a hint when known) and
+// returns its exit code.
+func (a *app) fail(err error) int {
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
+	}
+	a.printError(err)
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return report.ExitError
+}
+
+func (a *app) printError(err error) {
+	fmt.Fprintf(a.stderr, "statectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
+	var ce *cliError
+	if errors.As(err, &ce) && ce.hint != "" {
+		fmt.Fprintf(a.stderr, "statectl: hint: %s\n", ce.hint)
+	}
+}
+
+func (a *app) run(args []string) error {
+	if err := a.flags.Parse(args); err != nil {
+		return usageError("run 'statectl help' for usage", "%s", err)
+	}
+	if err := a.loadConfig(); err != nil {
+		return err
+	}
+	pos := a.flags.Args()
+	if a.opts.help {
+		return a.help(pos)
+	}
+	if len(pos) == 0 {
+		fmt.Fprint(a.stderr, usage+a.flags.FlagUsages())
+		return exitCode(report.ExitError)
+	}
+	if v := os.Getenv(clockEnv); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return fmt.Errorf("invalid %s: %w", clockEnv, err)
+		}
+		a.now = func() time.Time { return t }
+	}
+	cmd, rest := pos[0], pos[1:]
+	switch cmd {
+	case "apply":
+		return a.apply(rest)
+	case "render":
+		return a.render(rest)
+	case "pillar":
+		return a.pillarCmd(rest)
+	case "grains":
+		return a.grainsCmd(rest)
+	case "modules":
+		return a.modulesCmd(rest)
+	case "lab":
+		return a.labCmd(rest)
+	case "version":
+		if len(rest) > 0 {
+			return usageError("run 'statectl version'", "version takes no arguments")
+		}
+		fmt.Fprintf(a.stdout, "statectl %s\n", version())
+		return nil
+	case "help":
+		return a.help(rest)
+	}
+	return usageError("run 'statectl help' for the list of commands", "unknown command %q", cmd)
+}
+
+// loadConfig applies statectl.yaml to the flags not given on the command
+// line. The default file may be absent; a file named with --config may not.
+func (a *app) loadConfig() error {
+	path := a.opts.config
+	if a.flags.Changed("config") {
+		if _, err := os.Stat(path); err != nil {
+			return usageError("", "failed to read %s: %w", path, err)
+		}
+	}
+	f, err := config.Load(path)
+	if err == nil {
+		err = f.Apply(a.flags, notInConfig...)
+	}
+	if err != nil {
+		return usageError("statectl.yaml keys are the long flag names listed by 'statectl help', with flag values", "%w", err)
+	}
+	return nil
+}
+
+// format returns the --out format, def when none was given.
+func (a *app) format(def report.Format) (report.Format, error) {
+	if a.opts.out == "" {
+		return def, nil
+	}
+	f, err := report.ParseFormat(a.opts.out)
+	if err != nil {
+		return "", usageError("use --out human, --out json or --out yaml", "%w", err)
+	}
+	return f, nil
+}
+
+// color reports whether human output is coloured: only on a terminal, and
+// never with --no-color, NO_COLOR (no-color.org) or TERM=dumb.
+func (a *app) color() bool {
+	if a.opts.noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := a.stdout.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

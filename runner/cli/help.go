@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+)
+
+// Version is set at build time (-ldflags "-X .../cli.Version=v1.2.3");
+// otherwise the module version from the build info is used.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+const usage = `statectl - a Salt-style declarative state runner for Incus clusters
+
+Usage:
+  statectl apply TARGET [SLS...]    render, plan and apply states (no SLS: what top.sls assigns)
+  statectl render TARGET [SLS...]   show the compiled states (like Salt's state.show_sls)
+  statectl pillar TARGET            show the rendered pillar
+  statectl grains TARGET            show the grains
+  statectl modules [MODULE...]      list state modules, their functions and arguments
+  statectl lab up|down|status       run a local lab of incusd daemons on loopback
+  statectl version                  print the version
+  statectl help [COMMAND]           show help
+
+TARGET is a roster name, a glob (node*) or a compound expression
+('G@roles:incus and node*'); several targets run one after another.
+'local' is this machine, with or without a roster entry.
+
+Flags (defaults may be set in ./statectl.yaml, keys = flag names):
+`
+
+var commandHelp = map[string]string{
+	"apply": `statectl apply TARGET [SLS...]
+
+Renders pillar and states for each target, compiles them, plans against the
+live system and applies what differs. Without SLS names the states come from
+top.sls (a highstate). With --test nothing is changed: the plan is reported,
+states that would change show Result: None and the summary says
+"Would change: N".
+
+Output: --out human (default; Salt's highstate layout, see --state-output),
+json or yaml ({"TARGET": {"module_|-id_|-name_|-function": {...}}}).
+
+Exit codes: 0 ok; 1 usage, render or compile error (nothing ran); 2 a state
+failed; 3 with --detailed-exitcode: succeeded and changed (or would change);
+5 the pillar failed to render. With several targets the worst code wins
+(5, then 1, 2, 3, 0).
+`,
+	"render": `statectl render TARGET [SLS...]
+
+Prints the compiled states in Salt's state.show_sls shape, keyed by target:
+ID: {__sls__, __env__, module: [function, {arg: value}..., {require: [...]}, {order: N}]}.
+order is the execution order. Secret arguments (per the module's spec, or
+named like a credential) print as ******. Default output is yaml; --out json
+for JSON.
+`,
+	"pillar": `statectl pillar TARGET
+
+Prints the target's pillar ({TARGET: {...}}) after top.sls matching, merging
+and --pillar-override. Values of keys naming a credential (password,
+secret, token: cluster_password, core.trust_password, ...) print as ******
+unless --show-secrets is given. Default output is yaml; --out json for JSON.
+A pillar render error exits 5.
+`,
+	"grains": `statectl grains TARGET
+
+Prints the target's grains ({TARGET: {...}}): core grains for 'local', then
+the roster's custom grains. Default output is yaml; --out json for JSON.
+`,
+	"modules": `statectl modules [MODULE...]
+
+Lists the state modules with each function's documentation and arguments
+(name, type, required, default, secret). Default output is yaml.
+`,
+	"lab": `statectl lab up|down|status [--lab-dir DIR] [--members N]
+
+Runs real incusd daemons on loopback addresses (node1 on 127.0.0.11:8443,
+node2 on .12, ...), unclustered, with a roster.yaml and a pillar/ tree in the
+lab directory, so the shipped states can form a cluster:
+
+  statectl lab up --members 3
+  statectl apply 'node*' --roster lab/roster.yaml --pillar lab/pillar
+  statectl lab down
+`,
+	"version": "statectl version\n\nPrints the version.\n",
+	"help":    "statectl help [COMMAND]\n\nShows help for statectl or a command.\n",
+}
+
+func (a *app) help(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(a.stdout, usage+a.flags.FlagUsages())
+		return nil
+	}
+	text, ok := commandHelp[args[0]]
+	if !ok {
+		return usageError("run 'statectl help' for the list of commands", "unknown command %q", args[0])
+	}
+	fmt.Fprint(a.stdout, strings.TrimRight(text, "\n")+"\n")
+	return nil
+}

@@ -1,0 +1,160 @@
+package lab_test
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/statectl/statectl/runner/lab"
+	"github.com/statectl/statectl/runner/lab/labtest"
+)
+
+// TestLabLifecycle runs real daemons: Up, Status, idempotent Up, Load,
+// then Down leaves no process, mount or directory behind.
+func TestLabLifecycle(t *testing.T) {
+	l := labtest.Start(t, 2)
+	ctx := context.Background()
+
+	st, err := l.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 2 {
+		t.Fatalf("status has %d members", len(st))
+	}
+	for _, s := range st {
+		if !s.Running || !s.Ready || s.Clustered || s.Version == "" {
+			t.Errorf("%s: status %+v, want running, ready, unclustered", s.Name, s)
+		}
+		// core.https_address was set: the daemon listens on its address.
+		c, err := net.DialTimeout("tcp", s.Address, 2*time.Second)
+		if err != nil {
+			t.Errorf("%s: not listening on %s: %v", s.Name, s.Address, err)
+		} else {
+			c.Close()
+		}
+	}
+	for _, f := range []string{"roster.yaml", "pillar/top.sls", "pillar/incus.sls", "client.crt", "client.key", lab.StateFile} {
+		if _, err := os.Stat(filepath.Join(l.Dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if fi, err := os.Stat(l.ClientKey); err == nil && fi.Mode().Perm() != 0o600 {
+		t.Errorf("client key mode %v, want 0600", fi.Mode().Perm())
+	}
+
+	// Up on a running lab of the same size reports it instead of starting more.
+	var log strings.Builder
+	prefix := strings.TrimSuffix(l.Members[0].IP(), ".11")
+	again, err := lab.UpWith(ctx, l.Dir, lab.Options{Members: 2, Prefix: prefix, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Members[0].PID != l.Members[0].PID || !strings.Contains(log.String(), "already running") {
+		t.Errorf("second Up started a new lab: pids %d/%d, log %q", again.Members[0].PID, l.Members[0].PID, log.String())
+	}
+	// A different size on a running lab is refused.
+	if _, err := lab.UpWith(ctx, l.Dir, lab.Options{Members: 3, Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "is running there") {
+		t.Errorf("resize err = %v", err)
+	}
+
+	loaded, err := lab.Load(l.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded.Members) != 2 || loaded.Members[1].Socket != l.Members[1].Socket {
+		t.Fatalf("loaded %+v", loaded)
+	}
+
+	if err := loaded.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, l)
+}
+
+// TestLabRecoversFromCrash: a lab whose state file is lost (as after a crash
+// mid-Up) is cleaned up by the next Up in the same dir.
+func TestLabRecoversFromCrash(t *testing.T) {
+	l := labtest.Start(t, 1)
+	old := l.Members[0].PID
+	if err := os.Remove(filepath.Join(l.Dir, lab.StateFile)); err != nil {
+		t.Fatal(err)
+	}
+	prefix := strings.TrimSuffix(l.Members[0].IP(), ".11")
+	l2, err := lab.UpWith(context.Background(), l.Dir, lab.Options{Members: 1, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.Members[0].PID == old {
+		t.Fatal("old daemon reused")
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(old)); err == nil {
+		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(old) + "/stat"); !strings.Contains(string(b), ") Z") {
+			t.Errorf("stray daemon %d still running", old)
+		}
+	}
+	// labtest's cleanup stops l2 through l (same dir, same member names).
+	l.Members = l2.Members
+}
+
+func assertGone(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	if _, err := os.Stat(l.Dir); !os.IsNotExist(err) {
+		t.Errorf("lab dir still exists: %v", err)
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), l.Dir+"/") {
+			t.Errorf("mount left behind: %s", sc.Text())
+		}
+	}
+	for _, m := range l.Members {
+		if b, err := os.ReadFile("/proc/" + strconv.Itoa(m.PID) + "/stat"); err == nil && !strings.Contains(string(b), ") Z") {
+			t.Errorf("%s: daemon %d still running", m.Name, m.PID)
+		}
+	}
+}
+
+// TestLabCluster forms a 3-member cluster and checks every member reports
+// it; Down of a clustered lab must be as clean as of a standalone one.
+func TestLabCluster(t *testing.T) {
+	l := labtest.Start(t, 3)
+	ctx := context.Background()
+	start := time.Now()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster of 3 formed in %s", time.Since(start).Round(time.Millisecond))
+	if l.ClusterCert == "" {
+		t.Fatal("ClusterCert not set")
+	}
+	if _, err := os.Stat(l.ClusterCert); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if !s.Clustered || s.ServerName != s.Name {
+			t.Errorf("%s: clustered=%v server_name=%q", s.Name, s.Clustered, s.ServerName)
+		}
+	}
+	start = time.Now()
+	if err := l.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("clustered lab down in %s", time.Since(start).Round(time.Millisecond))
+	assertGone(t, l)
+}

@@ -1,0 +1,134 @@
+// Package labtest starts a real incusd lab for an integration test.
+//
+// Each lab takes a slot: a loopback /24 (127.0.S.11, .12 ...) and a
+// directory ROOT/slotS, held by an flock on ROOT/slotS.lock for the lab's
+// life. Test binaries of different packages run in parallel processes; the
+// lock keeps them apart, and the kernel drops it when a process dies, so a
+// crashed run's slot is reclaimed: its leftover daemons are killed and its
+// mounts detached by the next Start. ROOT is $STATECTL_LAB_ROOT or
+// /tmp/statectl-lab (short, because unix socket paths are limited to 107
+// bytes).
+package labtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/statectl/statectl/runner/lab"
+)
+
+const (
+	firstSlot = 1
+	lastSlot  = 64
+)
+
+// Root is the directory holding the slots.
+func Root() string {
+	if r := os.Getenv("STATECTL_LAB_ROOT"); r != "" {
+		return r
+	}
+	return filepath.Join(os.TempDir(), "statectl-lab")
+}
+
+// Start brings up n unclustered daemons for t and stops them (and removes
+// their directory) in t.Cleanup, whether the test passes or not. Without
+// incusd (or root) it skips the test, unless CI=true: integration tests
+// never skip in CI.
+func Start(t testing.TB, n int) *lab.Lab {
+	t.Helper()
+	if err := lab.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("integration test needs a lab: %v", err)
+		}
+		t.Skipf("skipping integration test: %v", err)
+	}
+	root := Root()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatalf("failed to create lab root: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	sweep(ctx, root)
+
+	var errs []error
+	for s := firstSlot; s <= lastSlot; s++ {
+		lock, ok := tryLock(filepath.Join(root, "slot"+strconv.Itoa(s)+".lock"))
+		if !ok {
+			continue
+		}
+		dir := filepath.Join(root, "slot"+strconv.Itoa(s))
+		start := time.Now()
+		l, err := lab.UpWith(ctx, dir, lab.Options{Members: n, Prefix: "127.0." + strconv.Itoa(s)})
+		if err != nil {
+			lock.Close()
+			errs = append(errs, fmt.Errorf("slot %d: %w", s, err))
+			if errors.Is(err, lab.ErrAddressInUse) {
+				continue
+			}
+			t.Fatalf("failed to start lab: %v", errors.Join(errs...))
+		}
+		t.Logf("lab: %d daemons up in %s (%s)", n, time.Since(start).Round(time.Millisecond), dir)
+		t.Cleanup(func() {
+			defer lock.Close()
+			if t.Failed() {
+				for _, m := range l.Members {
+					t.Logf("--- %s (last lines) ---\n%s", m.Log, lab.LogTail(m.Log, 30))
+				}
+			}
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := l.Down(ctx); err != nil {
+				t.Errorf("failed to stop lab: %v", err)
+				return
+			}
+			t.Logf("lab: down in %s", time.Since(start).Round(time.Millisecond))
+		})
+		return l
+	}
+	t.Fatalf("failed to start lab: no free slot in %s: %v", root, errors.Join(errs...))
+	return nil
+}
+
+// sweep removes labs left in unlocked slots by crashed runs (a test binary
+// killed by -timeout never runs its cleanups; its daemons live on).
+func sweep(ctx context.Context, root string) {
+	for s := firstSlot; s <= lastSlot; s++ {
+		dir := filepath.Join(root, "slot"+strconv.Itoa(s))
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		lock, ok := tryLock(dir + ".lock")
+		if !ok {
+			continue
+		}
+		l, err := lab.Load(dir)
+		if err != nil {
+			l = &lab.Lab{Dir: dir}
+		}
+		_ = l.Down(ctx)
+		lock.Close()
+	}
+}
+
+// tryLock takes an exclusive flock on path without waiting. Closing the
+// file releases it.
+func tryLock(path string) (*os.File, bool) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return f, true
+}

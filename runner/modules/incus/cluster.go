@@ -1,0 +1,207 @@
+package incus
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	incus "github.com/lxc/incus/v6/client"
+	"github.com/lxc/incus/v6/shared/api"
+	localtls "github.com/lxc/incus/v6/shared/tls"
+)
+
+// Helpers shared by the cluster functions.
+
+// serverInfo is what GET /1.0 says about one daemon.
+type serverInfo struct {
+	clustered bool
+	name      string // member name when clustered
+	config    map[string]string
+	etag      string
+}
+
+func readServer(s incus.InstanceServer) (*serverInfo, error) {
+	srv, etag, err := s.GetServer()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read server: %w", err)
+	}
+	return &serverInfo{
+		clustered: srv.Environment.ServerClustered,
+		name:      srv.Environment.ServerName,
+		config:    srv.Config,
+		etag:      etag,
+	}, nil
+}
+
+// clusterView is a connection to a clustered member, used to read and
+// change membership.
+type clusterView struct {
+	via  string // roster name
+	srv  incus.InstanceServer
+	info *serverInfo
+}
+
+// findCluster returns the first candidate (roster names, in order) that
+// answers and is clustered. notes explains why the others were skipped.
+func (m *Module) findCluster(ctx context.Context, candidates []string) (view *clusterView, notes []string) {
+	seen := map[string]bool{}
+	for _, name := range candidates {
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		s, err := m.conn(ctx, name)
+		if err != nil {
+			notes = append(notes, err.Error())
+			continue
+		}
+		info, err := readServer(s)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if !info.clustered {
+			notes = append(notes, fmt.Sprintf("%s is not clustered", name))
+			continue
+		}
+		return &clusterView{via: name, srv: s, info: info}, notes
+	}
+	return nil, notes
+}
+
+// memberOf reads one member; nil without error when it is not a member.
+func memberOf(s incus.InstanceServer, name string) (*api.ClusterMember, string, error) {
+	mem, etag, err := s.GetClusterMember(name)
+	if api.StatusErrorCheck(err, http.StatusNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("failed to read cluster member %s: %w", name, err)
+	}
+	return mem, etag, nil
+}
+
+// isStale reports an ETag mismatch (someone changed the object after plan).
+func isStale(err error) bool {
+	return api.StatusErrorCheck(err, http.StatusPreconditionFailed)
+}
+
+// errConcurrent is the failure for a stale ETag.
+func errConcurrent(what string) error {
+	return fmt.Errorf("%s changed concurrently between plan and apply; nothing was written, re-run", what)
+}
+
+// mintToken asks the cluster for a join token for name. Right after a
+// bootstrap the cluster answers "There are no online cluster members" for
+// about a second: retry that until ctx or ~15 s run out.
+func mintToken(ctx context.Context, s incus.InstanceServer, name string) (*api.ClusterMemberJoinToken, string, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		op, err := s.CreateClusterMember(api.ClusterMembersPost{ServerName: name})
+		if err == nil {
+			o := op.Get()
+			tok, err := o.ToClusterJoinToken()
+			if err != nil {
+				return nil, o.ID, fmt.Errorf("failed to read join token: %w", err)
+			}
+			return tok, o.ID, nil
+		}
+		if !strings.Contains(err.Error(), "no online cluster members") || time.Now().After(deadline) {
+			return nil, "", fmt.Errorf("failed to create join token for %s: %w", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", fmt.Errorf("failed to create join token for %s: %w", name, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// decodeToken parses a join token as `incus cluster add` prints it.
+func decodeToken(s string) (*api.ClusterMemberJoinToken, error) {
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, errors.New("cluster_token is not a join token (not base64)")
+	}
+	var t api.ClusterMemberJoinToken
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, errors.New("cluster_token is not a join token (not JSON)")
+	}
+	if t.ServerName == "" || t.Secret == "" || t.Fingerprint == "" || len(t.Addresses) == 0 {
+		return nil, errors.New("cluster_token is not a join token (server_name, secret, fingerprint or addresses missing)")
+	}
+	return &t, nil
+}
+
+// clusterCertificate fetches the certificate served at one of the token's
+// addresses and checks it against the token fingerprint, so the joiner
+// only ever trusts the cluster the token came from. It returns the PEM and
+// the address that served it.
+func clusterCertificate(ctx context.Context, tok *api.ClusterMemberJoinToken) (certPEM, addr string, err error) {
+	var errs []error
+	for _, a := range tok.Addresses {
+		cert, err := peerCertificate(ctx, a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a, err))
+			continue
+		}
+		if fp := localtls.CertFingerprint(cert); !strings.EqualFold(fp, tok.Fingerprint) {
+			errs = append(errs, fmt.Errorf("%s: certificate fingerprint %s does not match the join token's %s", a, fp, tok.Fingerprint))
+			continue
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), a, nil
+	}
+	return "", "", fmt.Errorf("failed to fetch the cluster certificate from any token address: %w", errors.Join(errs...))
+}
+
+// peerCertificate reads the leaf certificate an https endpoint serves.
+// Verification is the fingerprint check the caller does.
+func peerCertificate(ctx context.Context, addr string) (*x509.Certificate, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d := &tls.Dialer{NetDialer: &net.Dialer{}, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // pinned by fingerprint below
+	conn, err := d.DialContext(ctx, "tcp", normAddress(addr))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return nil, errors.New("no certificate served")
+	}
+	return certs[0], nil
+}
+
+// memberAddress is host:port of a member's URL.
+func memberAddress(mem *api.ClusterMember) string { return normAddress(mem.URL) }
+
+// waitOp waits for an operation by long-polling GET /1.0/operations/ID.
+// It does not use op.WaitContext, which needs the events websocket and
+// therefore a plain *http.Transport under the client.
+func waitOp(ctx context.Context, s incus.InstanceServer, op incus.Operation) error {
+	id := op.Get().ID
+	for {
+		o, _, err := s.GetOperationWait(id, 5)
+		if err != nil {
+			return err
+		}
+		switch o.StatusCode {
+		case api.Success:
+			return nil
+		case api.Failure, api.Cancelled:
+			return errors.New(o.Err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}

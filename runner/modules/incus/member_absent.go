@@ -1,0 +1,166 @@
+package incus
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/statectl/statectl/runner/module"
+)
+
+// cluster_member_absent: `name` is not a member of the cluster.
+
+var clusterMemberAbsent = &function{
+	spec: module.FuncSpec{
+		Name: "cluster_member_absent",
+		Doc: "Ensure `name` is not a cluster member. Refuses when the removal would leave the cluster " +
+			"without quorum, when it is the last member, or when the member still holds instances, unless force.",
+		Args: []module.ArgSpec{
+			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name."},
+			{Name: "force", Type: module.TypeBool, Default: false, Doc: "Remove even if offline, holding instances, last or quorum-breaking (incus cluster remove --force)."},
+			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster name(s) of members to remove through, tried in order; default: the target."},
+		},
+	},
+	validate: validateMemberAbsent,
+	plan:     planMemberAbsent,
+	apply:    applyMemberAbsent,
+}
+
+func validateMemberAbsent(c *module.Call) error {
+	if c.Name == "" {
+		return fmt.Errorf("argument name: must not be empty")
+	}
+	if _, err := argBool(c.Args, "force"); err != nil {
+		return err
+	}
+	_, _, err := argStrings(c.Args, "cluster")
+	return err
+}
+
+type absentPrivate struct {
+	Via string `json:"via"`
+}
+
+func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
+	tgt, err := targetName(c)
+	if err != nil {
+		return nil, err
+	}
+	force, _ := argBool(c.Args, "force")
+	candidates, _, _ := argStrings(c.Args, "cluster")
+	if len(candidates) == 0 {
+		candidates = []string{tgt}
+	}
+	view, notes := m.findCluster(ctx, candidates)
+	if view == nil {
+		// A reachable but unclustered server has no members to remove.
+		unreachable := false
+		for _, n := range notes {
+			if !strings.HasSuffix(n, " is not clustered") {
+				unreachable = true
+			}
+		}
+		if unreachable {
+			return nil, fmt.Errorf("cannot check membership of %s: %s", c.Name, strings.Join(notes, "; "))
+		}
+		return &module.Plan{Comment: fmt.Sprintf("Cluster member %s is absent (%s)", c.Name, strings.Join(notes, "; "))}, nil
+	}
+	members, err := view.srv.GetClusterMembers()
+	if err != nil {
+		return nil, fmt.Errorf("failed to list cluster members: %w", err)
+	}
+	idx := -1
+	for i, mem := range members {
+		if mem.ServerName == c.Name {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return &module.Plan{Comment: fmt.Sprintf("Cluster member %s is absent", c.Name)}, nil
+	}
+
+	var refusals []string
+	if len(members) == 1 {
+		refusals = append(refusals, fmt.Sprintf("%s is the last member of the cluster", c.Name))
+	} else {
+		online, remaining := 0, len(members)-1
+		for i, mem := range members {
+			if i != idx && mem.Status == "Online" {
+				online++
+			}
+		}
+		if online*2 <= remaining {
+			refusals = append(refusals, fmt.Sprintf("only %d of the %d remaining members are online, so the cluster would lose quorum", online, remaining))
+		}
+	}
+	insts, err := view.srv.GetInstancesAllProjects("")
+	if err != nil {
+		return nil, fmt.Errorf("failed to list instances: %w", err)
+	}
+	var held []string
+	for _, in := range insts {
+		if in.Location == c.Name {
+			held = append(held, in.Project+"/"+in.Name)
+		}
+	}
+	if len(held) > 0 {
+		sort.Strings(held)
+		refusals = append(refusals, fmt.Sprintf("%s still holds %d instance(s): %s", c.Name, len(held), strings.Join(held, ", ")))
+	}
+
+	changes := map[string]any{"member": change(c.Name, nil)}
+	if len(refusals) > 0 && !force {
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf("Refusing to remove cluster member %s: %s; move instances away or set force: true",
+			c.Name, strings.Join(refusals, "; "))}, nil
+	}
+	comment := fmt.Sprintf("Cluster member %s would be removed", c.Name)
+	if force {
+		comment += " (force)"
+		if len(refusals) > 0 {
+			comment += ", although " + strings.Join(refusals, "; ")
+		}
+	}
+	return &module.Plan{Changes: changes, Comment: comment, Private: encodePrivate(absentPrivate{Via: view.via})}, nil
+}
+
+func applyMemberAbsent(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error) {
+	var priv absentPrivate
+	if err := decodePrivate(p, &priv); err != nil {
+		return nil, err
+	}
+	force, _ := argBool(c.Args, "force")
+	s, err := m.conn(ctx, priv.Via)
+	if err != nil {
+		return nil, err
+	}
+	delErr := s.DeleteClusterMember(c.Name, force)
+	// The removed daemon re-initialises standalone: drop its connection.
+	defer m.forget(c.Name)
+	// Re-read: removing a stopped member errors although it is gone.
+	mem, _, rerr := memberOf(s, c.Name)
+	if rerr != nil && priv.Via == c.Name {
+		// Removed through itself: it is now standalone, so it cannot list
+		// members, and that is the proof it left.
+		if info, err := readServer(s); err == nil && !info.clustered {
+			mem, rerr = nil, nil
+		}
+	}
+	if rerr != nil {
+		if delErr != nil {
+			return nil, fmt.Errorf("failed to remove cluster member %s: %w (re-reading membership failed too: %v)", c.Name, delErr, rerr)
+		}
+		return nil, rerr
+	}
+	if mem != nil {
+		if delErr == nil {
+			delErr = fmt.Errorf("the member is still listed")
+		}
+		return &module.Outcome{Failed: true, Comment: fmt.Sprintf("Failed to remove cluster member %s: %v", c.Name, delErr)}, nil
+	}
+	comment := fmt.Sprintf("Cluster member %s removed", c.Name)
+	if delErr != nil {
+		comment += fmt.Sprintf(" (Incus reported an error, but the member is gone: %v)", delErr)
+	}
+	return &module.Outcome{Changes: map[string]any{"member": change(c.Name, nil)}, Comment: comment}, nil
+}

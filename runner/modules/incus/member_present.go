@@ -1,0 +1,578 @@
+package incus
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	incus "github.com/lxc/incus/v6/client"
+	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/statectl/statectl/runner/module"
+)
+
+// cluster_member_present: `name` is a cluster member at `address`, with
+// the description, failure domain, groups, roles and config given.
+
+var clusterMemberPresent = &function{
+	spec: module.FuncSpec{
+		Name: "cluster_member_present",
+		Doc: "Ensure `name` is a cluster member at `address`. An absent member joins with a single-use " +
+			"token minted on the cluster (or the pre-issued cluster_token); a present member converges " +
+			"description, failure_domain, groups, roles and config. A member's address cannot change in place.",
+		Args: []module.ArgSpec{
+			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name; also the roster entry of the joining server."},
+			{Name: "address", Type: module.TypeString, Required: true, Doc: "Member address host[:port] (default port 8443)."},
+			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster name(s) of existing members to join through, tried in order; default: the target when it is clustered."},
+			{Name: "cluster_token", Type: module.TypeString, Secret: true, Doc: "Pre-issued join token (incus cluster add), used when the runner cannot reach the cluster."},
+			{Name: "cluster_password", Type: module.TypeString, Secret: true, Doc: "Accepted for Salt formula compatibility and ignored: Incus has no trust password, joins use tokens."},
+			{Name: "description", Type: module.TypeString, Doc: "Member description."},
+			{Name: "failure_domain", Type: module.TypeString, Doc: "Failure domain (default: default)."},
+			{Name: "groups", Type: module.TypeStringList, Doc: "Exact set of cluster groups; missing groups are created."},
+			{Name: "roles", Type: module.TypeStringList, Doc: "Writable roles (event-hub, ovn-chassis); database roles are automatic and ignored."},
+			{Name: "config", Type: module.TypeMap, Doc: "Member config (scheduler.instance, user.*); listed keys are enforced, null removes a key."},
+			{Name: "member_config", Type: module.TypeList, Doc: "Join answers: [{entity, name, key, value}] for storage-pool and network member keys; override the defaults."},
+		},
+	},
+	validate: validateMemberPresent,
+	plan:     planMemberPresent,
+	apply:    applyMemberPresent,
+}
+
+func validateMemberPresent(c *module.Call) error {
+	if c.Name == "" {
+		return fmt.Errorf("argument name: must not be empty")
+	}
+	addr, ok, err := argString(c.Args, "address")
+	if err != nil {
+		return err
+	}
+	if !ok || addr == "" {
+		return fmt.Errorf("argument address: required (host[:port])")
+	}
+	if _, err := parseWant(c.Args); err != nil {
+		return err
+	}
+	if _, _, err := argStrings(c.Args, "cluster"); err != nil {
+		return err
+	}
+	if _, err := argMemberConfig(c.Args, "member_config"); err != nil {
+		return err
+	}
+	if _, _, err := argString(c.Args, "cluster_password"); err != nil {
+		return err
+	}
+	if tok, ok, err := argString(c.Args, "cluster_token"); err != nil {
+		return err
+	} else if ok && tok != "" {
+		t, err := decodeToken(tok)
+		if err != nil {
+			return err
+		}
+		if t.ServerName != c.Name {
+			return fmt.Errorf("cluster_token was issued for member %s, not %s", t.ServerName, c.Name)
+		}
+	}
+	return nil
+}
+
+type presentPrivate struct {
+	Mode string `json:"mode"` // join, token or update
+	Via  string `json:"via,omitempty"`
+	ETag string `json:"etag,omitempty"`
+}
+
+func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
+	want, err := parseWant(c.Args)
+	if err != nil {
+		return nil, err
+	}
+	tgt, err := targetName(c)
+	if err != nil {
+		return nil, err
+	}
+	addrArg, _, _ := argString(c.Args, "address")
+	addr := normAddress(addrArg)
+	candidates, _, _ := argStrings(c.Args, "cluster")
+	if len(candidates) == 0 {
+		candidates = []string{tgt}
+	}
+	// A joiner that is already clustered can answer for its cluster.
+	candidates = append(candidates, c.Name)
+	view, notes := m.findCluster(ctx, candidates)
+	token, _, _ := argString(c.Args, "cluster_token")
+
+	if view == nil {
+		if token == "" {
+			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name, or give a pre-issued cluster_token",
+				c.Name, strings.Join(notes, "; "))
+		}
+		changes := joinChanges(c.Name, addr, want)
+		return &module.Plan{
+			Changes: changes,
+			Comment: fmt.Sprintf("Cluster member %s would join at %s with the pre-issued token (cluster not reachable: %s)", c.Name, addr, strings.Join(notes, "; ")),
+			Private: encodePrivate(presentPrivate{Mode: "token"}),
+		}, nil
+	}
+
+	mem, etag, err := memberOf(view.srv, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	if mem == nil {
+		return planJoin(ctx, m, c, view, addr, want)
+	}
+	if cur := memberAddress(mem); cur != addr {
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+			"cluster member %s is at %s, not %s: a member's address cannot change in place; remove it (cluster_member_absent), reset the server and let this state re-join it at the new address",
+			c.Name, cur, addr)}, nil
+	}
+	_, changes, missing, err := want.diff(view.srv, mem.ClusterMemberPut)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 {
+		return &module.Plan{Comment: fmt.Sprintf("Cluster member %s is present at %s and as specified", c.Name, addr)}, nil
+	}
+	comment := fmt.Sprintf("Cluster member %s would be updated", c.Name)
+	if len(missing) > 0 {
+		comment += fmt.Sprintf("; cluster groups %s would be created", strings.Join(missing, ", "))
+	}
+	return &module.Plan{
+		Changes: changes,
+		Comment: comment,
+		Private: encodePrivate(presentPrivate{Mode: "update", Via: view.via, ETag: etag}),
+	}, nil
+}
+
+// planJoin plans the join of an absent member after checking the joining
+// server can join.
+func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr string, want *memberWant) (*module.Plan, error) {
+	js, err := m.conn(ctx, c.Name)
+	if err != nil {
+		return nil, fmt.Errorf("cluster member %s is absent and the joining server is unreachable: %w", c.Name, err)
+	}
+	jinfo, err := readServer(js)
+	if err != nil {
+		return nil, fmt.Errorf("cluster member %s is absent and the joining server is unreachable: %w", c.Name, err)
+	}
+	if jinfo.clustered {
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+			"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first",
+			c.Name, jinfo.name, view.via)}, nil
+	}
+	changes := joinChanges(c.Name, addr, want)
+	comment := fmt.Sprintf("Cluster member %s would join the cluster of %s at %s", c.Name, view.via, addr)
+	if _, ok, _ := argString(c.Args, "cluster_password"); ok {
+		comment += " (cluster_password ignored: Incus joins with tokens)"
+	}
+	return &module.Plan{
+		Changes: changes,
+		Comment: comment,
+		Private: encodePrivate(presentPrivate{Mode: "join", Via: view.via}),
+	}, nil
+}
+
+func applyMemberPresent(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error) {
+	var priv presentPrivate
+	if err := decodePrivate(p, &priv); err != nil {
+		return nil, err
+	}
+	want, err := parseWant(c.Args)
+	if err != nil {
+		return nil, err
+	}
+	switch priv.Mode {
+	case "update":
+		return applyMemberUpdate(ctx, m, c, priv, want)
+	case "join", "token":
+		return applyJoin(ctx, m, c, priv, want)
+	}
+	return nil, fmt.Errorf("unknown plan mode %q", priv.Mode)
+}
+
+func applyMemberUpdate(ctx context.Context, m *Module, c *call, priv presentPrivate, want *memberWant) (*module.Outcome, error) {
+	s, err := m.conn(ctx, priv.Via)
+	if err != nil {
+		return nil, err
+	}
+	mem, _, err := memberOf(s, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	if mem == nil {
+		return &module.Outcome{Failed: true, Comment: errConcurrent("cluster member "+c.Name).Error() + " (it was removed)"}, nil
+	}
+	changes, err := m.updateMember(s, c.Name, mem, priv.ETag, want)
+	if err != nil {
+		if isStale(err) {
+			return &module.Outcome{Failed: true, Comment: errConcurrent("cluster member " + c.Name).Error()}, nil
+		}
+		return nil, err
+	}
+	return &module.Outcome{Changes: changes, Comment: fmt.Sprintf("Cluster member %s updated", c.Name)}, nil
+}
+
+// updateMember creates missing groups and PUTs the member with etag.
+func (m *Module) updateMember(s incus.InstanceServer, name string, mem *api.ClusterMember, etag string, want *memberWant) (map[string]any, error) {
+	put, changes, missing, err := want.diff(s, mem.ClusterMemberPut)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	for _, g := range missing {
+		err := s.CreateClusterGroup(api.ClusterGroupsPost{Name: g, ClusterGroupPut: api.ClusterGroupPut{Description: "Created by statectl"}})
+		if err != nil && !api.StatusErrorCheck(err, 409) {
+			return nil, fmt.Errorf("failed to create cluster group %s: %w", g, err)
+		}
+	}
+	if err := s.UpdateClusterMember(name, put, etag); err != nil {
+		if isStale(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("failed to update cluster member %s: %w", name, err)
+	}
+	return changes, nil
+}
+
+func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, want *memberWant) (*module.Outcome, error) {
+	addrArg, _, _ := argString(c.Args, "address")
+	addr := normAddress(addrArg)
+	js, err := m.conn(ctx, c.Name)
+	if err != nil {
+		return nil, err
+	}
+
+	var (
+		cs      incus.InstanceServer // the cluster, nil in token mode
+		tok     *api.ClusterMemberJoinToken
+		tokOpID string
+	)
+	if priv.Mode == "join" {
+		if cs, err = m.conn(ctx, priv.Via); err != nil {
+			return nil, err
+		}
+		tok, tokOpID, err = mintToken(ctx, cs, c.Name)
+		if tok != nil {
+			c.mask.add(tok.String())
+			c.mask.add(tok.Secret)
+		}
+		if err != nil {
+			_ = revokeToken(cs, tokOpID) // best effort: the error below is what matters
+			return nil, err
+		}
+	} else {
+		raw, _, _ := argString(c.Args, "cluster_token")
+		if tok, err = decodeToken(raw); err != nil {
+			return nil, err
+		}
+		c.mask.add(tok.Secret)
+	}
+
+	joinErr := join(ctx, cs, js, c, tok, addr)
+	m.forget(c.Name)
+	if cs == nil {
+		// Token mode: once joined, the joiner is our view of the cluster.
+		if js, err = m.conn(ctx, c.Name); err != nil {
+			return nil, fmt.Errorf("joined %s but failed to reconnect to it: %w", c.Name, err)
+		}
+		cs = js
+	}
+
+	// Re-read membership whatever join said: errors lie.
+	mem, etag, rerr := memberOf(cs, c.Name)
+	if rerr != nil && joinErr == nil {
+		return nil, rerr
+	}
+	if mem == nil {
+		if joinErr == nil {
+			joinErr = fmt.Errorf("the join finished but %s is not listed as a member", c.Name)
+		}
+		comment := fmt.Sprintf("Cluster member %s failed to join at %s: %v", c.Name, addr, joinErr)
+		if priv.Mode == "join" {
+			if err := revokeToken(cs, tokOpID); err != nil {
+				comment += fmt.Sprintf(" (failed to revoke the join token, operation %s: %v; delete it with `incus operation delete %s`)", tokOpID, err, tokOpID)
+			} else {
+				comment += " (join token revoked)"
+			}
+		}
+		return &module.Outcome{Failed: true, Comment: comment}, nil
+	}
+	if jinfo, err := readServer(js); joinErr != nil && (err != nil || !jinfo.clustered) {
+		// Incus 6.0.4 leaves a half-joined member behind after a failed join.
+		return &module.Outcome{Failed: true, Changes: map[string]any{"member": change(nil, c.Name)}, Comment: fmt.Sprintf(
+			"Cluster member %s is listed but its join failed (%v): remove it with cluster_member_absent force: true, reset the server and re-run",
+			c.Name, joinErr)}, nil
+	}
+
+	changes := map[string]any{"member": change(nil, c.Name), "address": change(nil, memberAddress(mem))}
+	comment := fmt.Sprintf("Cluster member %s joined at %s", c.Name, memberAddress(mem))
+	if joinErr != nil {
+		comment += fmt.Sprintf(" (Incus reported an error, but the member is present: %v)", joinErr)
+	}
+	upd, err := m.updateMember(cs, c.Name, mem, etag, want)
+	if err != nil {
+		return &module.Outcome{Failed: true, Changes: changes, Comment: comment + fmt.Sprintf("; failed to converge its settings: %v", err)}, nil
+	}
+	for k, v := range upd {
+		changes[k] = v
+	}
+	return &module.Outcome{Changes: changes, Comment: comment}, nil
+}
+
+// join runs the join on the joining server js; cs (nil in token mode)
+// supplies the member config questions.
+func join(ctx context.Context, cs, js incus.InstanceServer, c *call, tok *api.ClusterMemberJoinToken, addr string) error {
+	certPEM, clusterAddr, err := clusterCertificate(ctx, tok)
+	if err != nil {
+		return err
+	}
+	user, _ := argMemberConfig(c.Args, "member_config")
+	var asked []api.ClusterMemberConfigKey
+	if cs != nil {
+		cl, _, err := cs.GetCluster()
+		if err != nil {
+			return fmt.Errorf("failed to read the cluster's member config keys: %w", err)
+		}
+		asked = cl.MemberConfig
+	}
+	put := api.ClusterPut{
+		Cluster: api.Cluster{
+			ServerName:   c.Name,
+			Enabled:      true,
+			MemberConfig: memberConfig(asked, user),
+		},
+		ClusterAddress:     normAddress(clusterAddr),
+		ClusterCertificate: certPEM,
+		ServerAddress:      addr,
+		ClusterToken:       tok.String(),
+	}
+	op, err := js.UpdateCluster(put, "")
+	if err != nil {
+		return fmt.Errorf("failed to join: %w", err)
+	}
+	if err := waitOp(ctx, js, op); err != nil {
+		return fmt.Errorf("failed to join: %w", err)
+	}
+	return nil
+}
+
+// memberConfig answers the cluster's member config questions: empty
+// values (the driver default, as `incus admin init` answers) unless the
+// user gave one; user entries the cluster did not ask for are passed on.
+func memberConfig(asked, user []api.ClusterMemberConfigKey) []api.ClusterMemberConfigKey {
+	key := func(k api.ClusterMemberConfigKey) string { return k.Entity + "\x00" + k.Name + "\x00" + k.Key }
+	given := map[string]string{}
+	for _, u := range user {
+		given[key(u)] = u.Value
+	}
+	out := make([]api.ClusterMemberConfigKey, 0, len(asked)+len(user))
+	seen := map[string]bool{}
+	for _, a := range asked {
+		k := api.ClusterMemberConfigKey{Entity: a.Entity, Name: a.Name, Key: a.Key, Value: given[key(a)]}
+		out = append(out, k)
+		seen[key(a)] = true
+	}
+	for _, u := range user {
+		if !seen[key(u)] {
+			out = append(out, api.ClusterMemberConfigKey{Entity: u.Entity, Name: u.Name, Key: u.Key, Value: u.Value})
+			seen[key(u)] = true
+		}
+	}
+	return out
+}
+
+// revokeToken deletes an unused join token (a token operation is readable
+// by anyone who can list operations). A used token is already gone.
+func revokeToken(s incus.InstanceServer, opID string) error {
+	if s == nil || opID == "" {
+		return nil
+	}
+	err := s.DeleteOperation(opID)
+	if api.StatusErrorCheck(err, http.StatusNotFound) {
+		return nil
+	}
+	return err
+}
+
+// joinChanges are the changes a join would make.
+func joinChanges(name, addr string, want *memberWant) map[string]any {
+	changes := map[string]any{"member": change(nil, name), "address": change(nil, addr)}
+	_, wantChanges, _, _ := want.diff(nil, api.ClusterMemberPut{FailureDomain: "default", Groups: []string{"default"}})
+	for k, v := range wantChanges {
+		changes[k] = v
+	}
+	return changes
+}
+
+// memberWant is the desired state of a member's writable fields; nil or
+// unset fields are not managed.
+type memberWant struct {
+	description   *string
+	failureDomain *string
+	groups        []string
+	hasGroups     bool
+	roles         []string // writable roles only
+	hasRoles      bool
+	config        map[string]*string
+}
+
+// automaticRole reports roles Incus assigns itself (database,
+// database-leader, database-standby): a PUT changing them is rejected.
+func automaticRole(r string) bool { return strings.HasPrefix(r, "database") }
+
+// memberConfigDefaults are member config values equal to "unset".
+var memberConfigDefaults = map[string]string{"scheduler.instance": "all"}
+
+func parseWant(args map[string]any) (*memberWant, error) {
+	w := &memberWant{}
+	if s, ok, err := argString(args, "description"); err != nil {
+		return nil, err
+	} else if ok {
+		w.description = &s
+	}
+	if s, ok, err := argString(args, "failure_domain"); err != nil {
+		return nil, err
+	} else if ok {
+		if s == "" {
+			s = "default"
+		}
+		w.failureDomain = &s
+	}
+	var err error
+	if w.groups, w.hasGroups, err = argStrings(args, "groups"); err != nil {
+		return nil, err
+	}
+	if w.hasGroups && len(w.groups) == 0 {
+		return nil, fmt.Errorf("argument groups: a member must be in at least one cluster group")
+	}
+	roles, ok, err := argStrings(args, "roles")
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		w.hasRoles = true
+		w.roles = []string{}
+		for _, r := range roles {
+			if !automaticRole(r) {
+				w.roles = append(w.roles, r)
+			}
+		}
+	}
+	if w.config, _, err = argConfig(args, "config"); err != nil {
+		return nil, err
+	}
+	for k, v := range w.config {
+		switch {
+		case k == "scheduler.instance":
+			if v != nil && *v != "" && !slices.Contains([]string{"all", "group", "manual"}, *v) {
+				return nil, fmt.Errorf("argument config: scheduler.instance must be all, group or manual, got %q", *v)
+			}
+		case strings.HasPrefix(k, "user."):
+		default:
+			return nil, fmt.Errorf("argument config: key %s: member config accepts only scheduler.instance and user.* keys", k)
+		}
+	}
+	return w, nil
+}
+
+// diff compares cur with the wanted fields. It returns the PUT body
+// (cur with the wanted fields applied; automatic roles kept), the Salt
+// changes, and the wanted groups that do not exist yet (s nil: assume
+// only "default" exists).
+func (w *memberWant) diff(s incus.InstanceServer, cur api.ClusterMemberPut) (api.ClusterMemberPut, map[string]any, []string, error) {
+	put := api.ClusterMemberPut{
+		Description:   cur.Description,
+		FailureDomain: cur.FailureDomain,
+		Groups:        append([]string{}, cur.Groups...),
+		Roles:         append([]string{}, cur.Roles...),
+		Config:        api.ConfigMap{},
+	}
+	for k, v := range cur.Config {
+		put.Config[k] = v
+	}
+	changes := map[string]any{}
+	if w.description != nil && *w.description != cur.Description {
+		changes["description"] = change(orNil(cur.Description), orNil(*w.description))
+		put.Description = *w.description
+	}
+	if w.failureDomain != nil && *w.failureDomain != cur.FailureDomain {
+		changes["failure_domain"] = change(orNil(cur.FailureDomain), *w.failureDomain)
+		put.FailureDomain = *w.failureDomain
+	}
+	var missing []string
+	if w.hasGroups {
+		want := uniqueSorted(w.groups)
+		have := uniqueSorted(cur.Groups)
+		if !slices.Equal(want, have) {
+			changes["groups"] = change(have, want)
+			put.Groups = want
+			existing := []string{"default"}
+			if s != nil {
+				names, err := s.GetClusterGroupNames()
+				if err != nil {
+					return put, nil, nil, fmt.Errorf("failed to list cluster groups: %w", err)
+				}
+				existing = names
+			}
+			for _, g := range want {
+				if !slices.Contains(existing, g) {
+					missing = append(missing, g)
+				}
+			}
+		}
+	}
+	if w.hasRoles {
+		var auto, have []string
+		for _, r := range cur.Roles {
+			if automaticRole(r) {
+				auto = append(auto, r)
+			} else {
+				have = append(have, r)
+			}
+		}
+		want := uniqueSorted(w.roles)
+		have = uniqueSorted(have)
+		if !slices.Equal(want, have) {
+			changes["roles"] = change(have, want)
+			put.Roles = append(auto, want...)
+		}
+	}
+	oldCfg, newCfg := map[string]any{}, map[string]any{}
+	for _, k := range sortedKeys(w.config) {
+		want := ""
+		if v := w.config[k]; v != nil {
+			want = *v
+		}
+		have := cur.Config[k]
+		if normMemberValue(k, want) == normMemberValue(k, have) {
+			continue
+		}
+		oldCfg[k], newCfg[k] = orNil(have), orNil(want)
+		if want == "" {
+			delete(put.Config, k)
+		} else {
+			put.Config[k] = want
+		}
+	}
+	if len(newCfg) > 0 {
+		changes["config"] = change(oldCfg, newCfg)
+	}
+	return put, changes, missing, nil
+}
+
+func normMemberValue(key, v string) string {
+	if memberConfigDefaults[key] == v {
+		return ""
+	}
+	return v
+}
+
+func uniqueSorted(list []string) []string {
+	out := sortedCopy(list)
+	return slices.Compact(out)
+}

@@ -1,0 +1,501 @@
+// Package pillar compiles a target's pillar as Salt does: top.sls selects
+// pillar SLS files for the target, each is rendered (jinja|yaml by default)
+// and merged in order, later files winning, dicts merging recursively and
+// lists being replaced; the CLI override is merged last.
+package pillar
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/statectl/statectl/runner/grains"
+	"github.com/statectl/statectl/runner/render"
+	"github.com/statectl/statectl/runner/target"
+)
+
+// TopFile is the pillar top file below the pillar root.
+const TopFile = "top.sls"
+
+// Error is any failure to compile a pillar: a template or YAML error, a
+// missing SLS, a malformed top file or include. A run must not proceed
+// without its pillar; the CLI exits 5 on it.
+type Error struct {
+	File string // below the pillar root, e.g. "top.sls" or "incus/cluster.sls"
+	SLS  string // dotted SLS name; "" for top.sls
+	Line int    // 1-based; 0 when Err carries its own position
+	Err  error
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, e.Line)
+	}
+	return fmt.Sprintf("failed to compile pillar: %s: %v", loc, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Compile returns the pillar of target id: the SLS files top.sls assigns to
+// it, rendered with its grains and merged in order, then override. Templates
+// see the pillar merged so far (starting with override) as `pillar`. A
+// missing root or top.sls yields override alone. Every error is an *Error.
+func Compile(root, id string, grainsData, override map[string]any) (map[string]any, error) {
+	c := newCompiler(root, id, grainsData, override)
+	matches, err := c.top()
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range matches {
+		data, err := c.load(m)
+		if err != nil {
+			return nil, err
+		}
+		c.pillar = Merge(c.pillar, data)
+	}
+	return Merge(c.pillar, override), nil
+}
+
+// Top returns the pillar SLS names top.sls assigns to target id, in merge
+// order (includes not expanded).
+func Top(root, id string, grainsData, override map[string]any) ([]string, error) {
+	matches, err := newCompiler(root, id, grainsData, override).top()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = m.sls
+	}
+	return names, nil
+}
+
+// Merge merges src into dst recursively and returns dst: a dict merges
+// into a dict, anything else (lists included) replaces. src is deep-copied,
+// so the result never aliases it. A nil dst is allocated.
+func Merge(dst, src map[string]any) map[string]any {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				dst[k] = Merge(dm, sm)
+				continue
+			}
+		}
+		dst[k] = grains.Plain(v)
+	}
+	return dst
+}
+
+type compiler struct {
+	root     string
+	id       string
+	grains   map[string]any
+	override map[string]any
+	pillar   map[string]any
+	rend     *render.Renderer
+	rendered map[string]bool
+	avail    []string // available SLS names, listed on first glob include
+}
+
+func newCompiler(root, id string, grainsData, override map[string]any) *compiler {
+	return &compiler{
+		root:     root,
+		id:       id,
+		grains:   grainsData,
+		override: grains.Clone(override),
+		pillar:   Merge(nil, override),
+		rend:     render.New(root),
+		rendered: map[string]bool{},
+	}
+}
+
+func (c *compiler) context(sls string) *render.Context {
+	return &render.Context{
+		Grains:  c.grains,
+		Pillar:  grains.Clone(c.pillar), // templates may mutate their copy
+		Saltenv: "base",
+		SLS:     sls,
+	}
+}
+
+// ref is one reference to an SLS: from the top file or an include.
+type ref struct {
+	sls           string
+	from          string // file holding the reference
+	line          int
+	ignoreMissing bool
+	key           string // nest the data under this colon-separated key
+}
+
+func (c *compiler) top() ([]ref, error) {
+	if _, err := os.Stat(filepath.Join(c.root, TopFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, &Error{File: TopFile, Err: err}
+	}
+	ctx := c.context("")
+	ctx.Pillar = grains.Clone(c.override)
+	doc, err := c.rend.RenderFile(TopFile, ctx)
+	if err != nil {
+		return nil, &Error{File: TopFile, Err: err}
+	}
+	if doc == nil {
+		return nil, nil
+	}
+	top := doc
+	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
+		top = top.Content[0]
+	}
+	if isNull(top) {
+		return nil, nil
+	}
+	topErr := func(n *yaml.Node, format string, args ...any) error {
+		return &Error{File: TopFile, Line: n.Line, Err: fmt.Errorf(format, args...)}
+	}
+	if top.Kind != yaml.MappingNode {
+		return nil, topErr(top, "the top file must be a mapping of environments to targets, not %s", kindName(top))
+	}
+	subj := &target.Subject{ID: c.id, Grains: c.grains, Pillar: c.override}
+	var out []ref
+	seen := map[string]int{}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		envKey, targets := top.Content[i], top.Content[i+1]
+		if envKey.Value != "base" {
+			return nil, topErr(envKey, "environment %q is not supported: statectl has one pillar environment, 'base'", envKey.Value)
+		}
+		if isNull(targets) {
+			continue
+		}
+		if targets.Kind != yaml.MappingNode {
+			return nil, topErr(targets, "environment 'base' must be a mapping of targets to lists of SLS names, not %s", kindName(targets))
+		}
+		for j := 0; j+1 < len(targets.Content); j += 2 {
+			tk, items := targets.Content[j], targets.Content[j+1]
+			if tk.Kind != yaml.ScalarNode {
+				return nil, topErr(tk, "a target must be a string, not %s", kindName(tk))
+			}
+			refs, kind, err := topItems(tk.Value, items)
+			if err != nil {
+				return nil, err
+			}
+			m, err := target.Compile(tk.Value, kind)
+			if err != nil {
+				return nil, topErr(tk, "%w", err)
+			}
+			if !m.Match(subj) {
+				continue
+			}
+			for _, r := range refs {
+				// Salt keeps the first position of an SLS listed twice; it
+				// may be ignored when missing only if every listing says so.
+				if k, dup := seen[r.sls]; dup {
+					out[k].ignoreMissing = out[k].ignoreMissing && r.ignoreMissing
+					continue
+				}
+				seen[r.sls] = len(out)
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// topItems reads one target's list: SLS names plus optional `match:` and
+// `ignore_missing:` items, which apply to the whole list.
+func topItems(tgt string, items *yaml.Node) ([]ref, string, error) {
+	errAt := func(n *yaml.Node, format string, args ...any) error {
+		return &Error{File: TopFile, Line: n.Line, Err: fmt.Errorf("target %q: "+format, append([]any{tgt}, args...)...)}
+	}
+	if isNull(items) {
+		return nil, "", nil
+	}
+	if items.Kind != yaml.SequenceNode {
+		return nil, "", errAt(items, "expected a list of SLS names, not %s", kindName(items))
+	}
+	var (
+		refs          []ref
+		kind          string
+		ignoreMissing bool
+	)
+	for _, it := range items.Content {
+		switch it.Kind {
+		case yaml.ScalarNode:
+			name, err := slsName(it.Value)
+			if err != nil {
+				return nil, "", errAt(it, "%w", err)
+			}
+			refs = append(refs, ref{sls: name, from: TopFile, line: it.Line})
+		case yaml.MappingNode:
+			for k := 0; k+1 < len(it.Content); k += 2 {
+				key, val := it.Content[k], it.Content[k+1]
+				switch key.Value {
+				case "match":
+					kind = val.Value
+				case "ignore_missing":
+					var b bool
+					if err := val.Decode(&b); err != nil {
+						return nil, "", errAt(val, "ignore_missing must be true or false")
+					}
+					ignoreMissing = b
+				default:
+					return nil, "", errAt(key, "unknown option %q (known: ignore_missing, match)", key.Value)
+				}
+			}
+		default:
+			return nil, "", errAt(it, "expected an SLS name, not %s", kindName(it))
+		}
+	}
+	for i := range refs {
+		refs[i].ignoreMissing = ignoreMissing
+	}
+	return refs, kind, nil
+}
+
+// load renders the SLS r names, with its includes, and returns its data
+// (nil when r is skipped: already rendered in this compile, which also
+// breaks include cycles as Salt does, or missing and allowed to be).
+func (c *compiler) load(r ref) (map[string]any, error) {
+	if c.rendered[r.sls] {
+		return nil, nil
+	}
+	file, ok := c.resolve(r.sls)
+	if !ok {
+		if r.ignoreMissing {
+			return nil, nil
+		}
+		return nil, &Error{File: r.from, Line: r.line, Err: fmt.Errorf(
+			"specified SLS '%s' in environment 'base' is not available: no %s.sls or %s/init.sls in the pillar root",
+			r.sls, slsPath(r.sls), slsPath(r.sls))}
+	}
+	c.rendered[r.sls] = true
+	data, err := c.renderFile(r.sls, file)
+	if err != nil {
+		return nil, err
+	}
+	if r.key != "" {
+		keys := strings.Split(r.key, ":")
+		for i := len(keys) - 1; i >= 0; i-- {
+			data = map[string]any{keys[i]: data}
+		}
+	}
+	return data, nil
+}
+
+// renderFile renders one pillar SLS and returns its data with its includes
+// merged in first, so the file's own data wins over what it includes.
+func (c *compiler) renderFile(sls, file string) (map[string]any, error) {
+	fail := func(line int, err error) error {
+		return &Error{File: file, SLS: sls, Line: line, Err: err}
+	}
+	doc, err := c.rend.RenderFile(file, c.context(sls))
+	if err != nil {
+		return nil, fail(0, err)
+	}
+	root := doc
+	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	if root == nil || isNull(root) {
+		return map[string]any{}, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fail(root.Line, fmt.Errorf("SLS '%s' does not render to a dictionary but to %s", sls, kindName(root)))
+	}
+	data, err := toMap(root)
+	if err != nil {
+		return nil, fail(root.Line, err)
+	}
+	incNode := mappingValue(root, "include")
+	if incNode == nil {
+		return data, nil
+	}
+	delete(data, "include")
+	refs, err := c.includes(sls, file, incNode)
+	if err != nil {
+		return nil, err
+	}
+	var included map[string]any
+	for _, r := range refs {
+		d, err := c.load(r)
+		if err != nil {
+			return nil, err
+		}
+		included = Merge(included, d)
+	}
+	return Merge(included, data), nil
+}
+
+// includes reads an include list: names (relative ".x" allowed, globs
+// expanded against the pillar root) or {name: {key: a:b}} mappings.
+func (c *compiler) includes(sls, file string, n *yaml.Node) ([]ref, error) {
+	errAt := func(at *yaml.Node, err error) error {
+		return &Error{File: file, SLS: sls, Line: at.Line, Err: err}
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, errAt(n, fmt.Errorf("include must be a list of SLS names, not %s", kindName(n)))
+	}
+	var out []ref
+	for _, it := range n.Content {
+		var name, key string
+		switch it.Kind {
+		case yaml.ScalarNode:
+			name = it.Value
+		case yaml.MappingNode:
+			if len(it.Content) != 2 {
+				return nil, errAt(it, fmt.Errorf("an include mapping must have exactly one SLS name"))
+			}
+			name = it.Content[0].Value
+			opts := it.Content[1]
+			if opts.Kind != yaml.MappingNode {
+				return nil, errAt(opts, fmt.Errorf("include options of %q must be a mapping", name))
+			}
+			for k := 0; k+1 < len(opts.Content); k += 2 {
+				switch opts.Content[k].Value {
+				case "key":
+					key = opts.Content[k+1].Value
+				default:
+					return nil, errAt(opts.Content[k], fmt.Errorf("include option %q of %q is not supported (known: key)", opts.Content[k].Value, name))
+				}
+			}
+		default:
+			return nil, errAt(it, fmt.Errorf("expected an SLS name, not %s", kindName(it)))
+		}
+		resolved, err := relativeSLS(sls, file, name)
+		if err != nil {
+			return nil, errAt(it, err)
+		}
+		names := []string{resolved}
+		if strings.ContainsAny(resolved, "*?[") {
+			if names, err = c.glob(resolved); err != nil {
+				return nil, errAt(it, err)
+			}
+			if len(names) == 0 {
+				return nil, errAt(it, fmt.Errorf("specified SLS '%s' in environment 'base' matches no pillar SLS", resolved))
+			}
+		}
+		for _, nm := range names {
+			out = append(out, ref{sls: nm, from: file, line: it.Line, key: key})
+		}
+	}
+	return out, nil
+}
+
+// relativeSLS resolves ".x" against the including SLS as Salt does: one dot
+// is the including file's package (the SLS itself for an init.sls), each
+// further dot goes one level up.
+func relativeSLS(sls, file, name string) (string, error) {
+	if !strings.HasPrefix(name, ".") {
+		return slsName(name)
+	}
+	rest := strings.TrimLeft(name, ".")
+	levels := len(name) - len(rest)
+	comps := strings.Split(sls, ".")
+	if path.Base(file) == "init.sls" {
+		comps = append(comps, "init")
+	}
+	if levels > len(comps) {
+		return "", fmt.Errorf("relative include %q in SLS '%s' goes beyond the top of the pillar root", name, sls)
+	}
+	return slsName(strings.Join(append(comps[:len(comps)-levels:len(comps)-levels], rest), "."))
+}
+
+// slsName normalises an SLS reference ("a/b" is "a.b") and rejects names
+// that cannot name a file below the root.
+func slsName(s string) (string, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "/", ".")
+	if s == "" {
+		return "", fmt.Errorf("empty SLS name")
+	}
+	for _, c := range strings.Split(s, ".") {
+		if c == "" {
+			return "", fmt.Errorf("invalid SLS name %q", s)
+		}
+	}
+	return s, nil
+}
+
+func slsPath(sls string) string { return strings.ReplaceAll(sls, ".", "/") }
+
+// resolve finds the file of an SLS: a/b.sls before a/b/init.sls.
+func (c *compiler) resolve(sls string) (string, bool) {
+	base := slsPath(sls)
+	for _, rel := range []string{base + ".sls", base + "/init.sls"} {
+		if st, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(rel))); err == nil && st.Mode().IsRegular() {
+			return rel, true
+		}
+	}
+	return "", false
+}
+
+// glob returns the available SLS names matching pattern, sorted.
+func (c *compiler) glob(pattern string) ([]string, error) {
+	m, err := target.Compile(pattern, "glob")
+	if err != nil {
+		return nil, err
+	}
+	if c.avail == nil {
+		c.avail = []string{}
+		err := filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".sls") {
+				return err
+			}
+			rel, _ := filepath.Rel(c.root, p)
+			rel = strings.TrimSuffix(filepath.ToSlash(rel), ".sls")
+			rel = strings.TrimSuffix(rel, "/init")
+			if rel != "top" {
+				c.avail = append(c.avail, strings.ReplaceAll(rel, "/", "."))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("failed to list pillar SLS files: %w", err)
+		}
+		sort.Strings(c.avail)
+	}
+	var out []string
+	for _, name := range c.avail {
+		if m.Match(&target.Subject{ID: name}) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "null"
+		}
+		return "a scalar"
+	}
+	return "an alias or document"
+}

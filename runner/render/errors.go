@@ -1,0 +1,247 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/parser"
+)
+
+// Error is a render failure, formatted as Salt formats it:
+//
+//	Rendering SLS 'base:incus.cluster' failed: Jinja variable 'x' is undefined; line 9
+//
+//	---
+//	[...]
+//	{{ x }}    <======================
+//	---
+type Error struct {
+	SLS  string // "saltenv:sls" when rendering an SLS, else ""
+	Top  string // the file being rendered, below the root
+	File string // the file the error is in (Top or a template it loads)
+	Line int    // 1-based line in File (or in the rendered text for YAML errors); 0 if unknown
+	Msg  string // e.g. "Jinja variable 'x' is undefined"
+
+	// src is the text Line refers to: the template, or the rendered
+	// output when the YAML stage failed.
+	src string
+	// secrets are pillar values removed from the message and excerpt.
+	secrets []string
+}
+
+// Context returns up to five lines of the text either side of the bad line,
+// the bad line marked, as Salt prints it ("" when the line is unknown).
+func (e *Error) Context() string {
+	if e.Line <= 0 || e.src == "" {
+		return ""
+	}
+	return e.redact(excerpt(e.src, e.Line))
+}
+
+func (e *Error) redact(s string) string {
+	for _, v := range e.secrets {
+		s = strings.ReplaceAll(s, v, "<redacted>")
+	}
+	return s
+}
+
+// secretKeyRe matches pillar keys whose values are treated as secrets.
+var secretKeyRe = regexp.MustCompile(`(?i)pass|secret|token|key|cred|cert`)
+
+// pillarSecrets lists the string values under secret-looking pillar keys,
+// longest first, so errors (which may quote rendered text) never show them.
+func pillarSecrets(ctx *Context) []string {
+	if ctx == nil {
+		return nil
+	}
+	var out []string
+	var walk func(x any, secret bool)
+	walk = func(x any, secret bool) {
+		switch v := x.(type) {
+		case map[string]any:
+			for k, e := range v {
+				walk(e, secret || secretKeyRe.MatchString(k))
+			}
+		case []any:
+			for _, e := range v {
+				walk(e, secret)
+			}
+		case string:
+			if secret && len(v) >= 4 {
+				out = append(out, v)
+			}
+		}
+	}
+	walk(ctx.Pillar, false)
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("Rendering ")
+	switch {
+	case e.SLS != "":
+		fmt.Fprintf(&b, "SLS '%s'", e.SLS)
+	case e.Top != "":
+		fmt.Fprintf(&b, "'%s'", e.Top)
+	default:
+		fmt.Fprintf(&b, "'%s'", e.File)
+	}
+	b.WriteString(" failed: ")
+	b.WriteString(e.redact(e.Msg))
+	if e.File != "" && e.Top != "" && e.File != e.Top {
+		fmt.Fprintf(&b, " (in %s)", e.File)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "; line %d", e.Line)
+		if c := e.Context(); c != "" {
+			b.WriteString("\n\n")
+			b.WriteString(c)
+		}
+	}
+	return b.String()
+}
+
+const marker = "    <======================"
+
+// excerpt mirrors salt.utils.stringutils.get_context.
+func excerpt(text string, line int) string {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if line > len(lines) {
+		return "---\n" + text + "\n---"
+	}
+	start := max(0, line-5-1)
+	end := min(len(lines), line+5)
+	at := line - start - 1
+	var buf []string
+	if start > 0 {
+		buf = append(buf, "[...]")
+		at++
+	}
+	buf = append(buf, lines[start:end]...)
+	if end < len(lines) {
+		buf = append(buf, "[...]")
+	}
+	buf[at] += marker
+	return "---\n" + strings.Join(buf, "\n") + "\n---"
+}
+
+// syntaxError turns a gonja parse error into an *Error.
+func syntaxError(file, src string, err error) error {
+	var se *parser.SyntaxError
+	if errors.As(err, &se) {
+		return &Error{File: file, Top: file, Line: se.Line, Msg: "Jinja syntax error: " + se.Message, src: src}
+	}
+	var re *Error
+	if errors.As(err, &re) {
+		return re
+	}
+	msg := err.Error()
+	// gonja prefixes parse errors with the whole source; keep the cause.
+	if u := errors.Unwrap(err); u != nil {
+		msg = u.Error()
+	}
+	line := 0
+	if m := lineColRe.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &Error{File: file, Top: file, Line: line, Msg: "Jinja syntax error: " + msg, src: src}
+}
+
+var (
+	lineColRe   = regexp.MustCompile(`\(Line: (\d+) Col: \d+`)
+	atLineRe    = regexp.MustCompile(`at line (\d+)`)
+	undefNameRe = regexp.MustCompile(`^Unable to evaluate name "(.*)"$`)
+	notFoundRe  = regexp.MustCompile(`^(?i:unable to evaluate) (.*): (?:attribute|item) '?(.*?)'? not found$`)
+	noneAttrRe  = regexp.MustCompile(`^Can't use (?:getattr|Getitem) on None$`)
+)
+
+// wrap turns an execution error of template jt into an *Error with the
+// innermost line and a Jinja2-style message.
+func (st *renderState) wrap(jt *jinjaTemplate, err error) error {
+	if re := findErr[*Error](err); re != nil {
+		// Raised by a template this one loaded: keep its file and line.
+		re.SLS = slsLabel(st.ctx)
+		re.Top = st.top
+		return re
+	}
+	line := 0
+	for _, m := range atLineRe.FindAllStringSubmatch(err.Error(), -1) {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &Error{SLS: slsLabel(st.ctx), Top: st.top, File: jt.name, Line: line, Msg: jinjaMessage(err), src: jt.src}
+}
+
+// jinjaMessage phrases the cause of a gonja error as Salt/Jinja2 do.
+func jinjaMessage(err error) string {
+	if ue := findErr[*undefinedError](err); ue != nil {
+		return "Jinja variable " + ue.msg
+	}
+	if te := findErr[*templateError](err); te != nil {
+		return "Jinja error: " + te.msg
+	}
+	msg := rootCause(err).Error()
+	if m := undefNameRe.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("Jinja variable '%s' is undefined", m[1])
+	}
+	if m := notFoundRe.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("Jinja variable '%s' has no attribute '%s'", m[1], m[2])
+	}
+	if noneAttrRe.MatchString(msg) {
+		return "Jinja variable 'None' has no attribute"
+	}
+	return "Jinja error: " + msg
+}
+
+// next steps one level into err: through Unwrap, pkg/errors' Cause, and
+// gonja's *exec.Value, which carries errors as values.
+func next(err error) error {
+	if v, ok := err.(*exec.Value); ok {
+		if inner, ok := v.Interface().(error); ok && inner != err {
+			return inner
+		}
+		return nil
+	}
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	if c, ok := err.(interface{ Cause() error }); ok {
+		return c.Cause()
+	}
+	return nil
+}
+
+// findErr returns the first error of type T in err's chain.
+func findErr[T error](err error) T {
+	var zero T
+	for i := 0; err != nil && i < 1000; i++ {
+		if t, ok := err.(T); ok {
+			return t
+		}
+		err = next(err)
+	}
+	return zero
+}
+
+// rootCause is the innermost error of err's chain.
+func rootCause(err error) error {
+	for i := 0; i < 1000; i++ {
+		n := next(err)
+		if n == nil {
+			return err
+		}
+		err = n
+	}
+	return err
+}
+
+// templateError is raised by the template itself or by Salt functions.
+type templateError struct{ msg string }
+
+func (e *templateError) Error() string { return e.msg }

@@ -1,0 +1,134 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/statectl/statectl/runner/state"
+)
+
+// StartTimeLayout is Salt's start_time format.
+const StartTimeLayout = "15:04:05.000000"
+
+// WriteData writes data as indented JSON or YAML with sorted map keys.
+// Human is treated as YAML: nested data reads best that way.
+func WriteData(w io.Writer, f Format, data any) error {
+	data = Normalize(data)
+	switch f {
+	case JSON:
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		// Comments and names may hold <, > and &; keep them readable.
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(data); err != nil {
+			return fmt.Errorf("failed to encode json: %w", err)
+		}
+		_, err := w.Write(buf.Bytes())
+		return err
+	case YAML, Human, "":
+		var buf bytes.Buffer
+		enc := yaml.NewEncoder(&buf)
+		enc.SetIndent(2)
+		if err := enc.Encode(data); err != nil {
+			return fmt.Errorf("failed to encode yaml: %w", err)
+		}
+		if err := enc.Close(); err != nil {
+			return fmt.Errorf("failed to encode yaml: %w", err)
+		}
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	return fmt.Errorf("unknown output format %q", f)
+}
+
+// resultsData is Salt's state.apply return: {target: {tag: ret}}.
+func resultsData(runs []*Run) map[string]any {
+	out := make(map[string]any, len(runs))
+	for _, r := range runs {
+		rets := make(map[string]any, len(r.Results))
+		for _, res := range r.Results {
+			rets[res.Tag] = ResultData(res)
+		}
+		out[r.Target] = rets
+	}
+	return out
+}
+
+// ResultData is one state's return in Salt's shape.
+func ResultData(r *state.Result) map[string]any {
+	var result any
+	if r.Result != nil {
+		result = *r.Result
+	}
+	changes := map[string]any{}
+	for k, v := range r.Changes {
+		changes[k] = v
+	}
+	return map[string]any{
+		"__id__":      r.ID,
+		"__run_num__": r.RunNum,
+		"__sls__":     r.SLS,
+		"changes":     changes,
+		"comment":     r.Comment,
+		"duration":    durationMS(r.Duration),
+		"name":        r.Name,
+		"result":      result,
+		"start_time":  r.StartTime.Format(StartTimeLayout),
+	}
+}
+
+// durationMS is d in milliseconds, rounded to microseconds as Salt prints it.
+func durationMS(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Microsecond)) / 1000
+}
+
+// Normalize turns any JSON-encodable value (structs, typed maps and slices
+// from modules) into plain map[string]any, []any, string, bool, nil, int64
+// and float64, so every rendering sees the same data.
+func Normalize(v any) any {
+	switch v.(type) {
+	case nil, string, bool, int, int64, float64:
+		return v
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Not JSON-encodable (e.g. a channel): show it rather than lose it.
+		return fmt.Sprint(v)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return fmt.Sprint(v)
+	}
+	return numbers(out)
+}
+
+func numbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = numbers(e)
+		}
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+		return t.String()
+	}
+	return v
+}

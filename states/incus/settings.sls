@@ -1,0 +1,13 @@
+{#-
+  Server settings from incus:server_settings:config (all pillar shapes, see
+  map.jinja), for the target's own member: cluster-wide keys are set once
+  (whichever target runs first), member-local keys on the target.
+  core.trust_password from older pillars is accepted and skipped with a
+  comment: Incus has no trust password.
+-#}
+{%- from "incus/map.jinja" import incus with context %}
+{%- if incus.server_settings.config %}
+incus-server-settings:
+  incus.settings_present:
+    - config: {{ incus.server_settings.config|tojson }}
+{%- endif %}

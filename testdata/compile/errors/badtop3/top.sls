@@ -1,0 +1,3 @@
+base:
+  'G@role:web and':
+    - x

@@ -1,0 +1,3 @@
+other: test.nop
+dup:
+  test.succeed_without_changes: []

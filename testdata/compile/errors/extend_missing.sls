@@ -1,0 +1,5 @@
+memeber-x: test.nop
+extend:
+  member-x:
+    test:
+      - nop

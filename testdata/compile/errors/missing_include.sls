@@ -1,0 +1,3 @@
+include:
+  - nothere
+x: test.nop

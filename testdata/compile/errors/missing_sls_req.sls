@@ -1,0 +1,4 @@
+x:
+  test.nop:
+    - require:
+      - sls: incus.settings

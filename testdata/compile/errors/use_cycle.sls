@@ -1,0 +1,9 @@
+a:
+  demo.member:
+    - address: x
+    - use:
+      - demo: b
+b:
+  demo.member:
+    - use:
+      - demo: a

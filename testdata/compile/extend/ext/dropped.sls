@@ -1,0 +1,1 @@
+dropped-state: test.nop

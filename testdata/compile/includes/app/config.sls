@@ -1,0 +1,4 @@
+app-config:
+  test.nop: []
+app-config-2:
+  test.nop: []

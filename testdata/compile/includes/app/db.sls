@@ -1,0 +1,6 @@
+include:
+  - .config
+  - ..common
+
+db-schema:
+  test.succeed_without_changes: []

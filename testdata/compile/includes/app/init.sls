@@ -1,0 +1,6 @@
+include:
+  - .db
+  - common
+
+app-run:
+  test.nop: []

@@ -1,0 +1,1 @@
+common-1: test.nop

@@ -1,0 +1,5 @@
+o1:
+  test.nop: []
+o2:
+  test.nop:
+    - name: realname

@@ -1,0 +1,1 @@
+devonly-state: test.nop

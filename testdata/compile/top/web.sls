@@ -1,0 +1,1 @@
+web-state: test.nop

@@ -1,0 +1,4 @@
+# Written by statectl lab up.
+base:
+  '*':
+    - incus

@@ -1,0 +1,3 @@
+include:
+  - .members
+enabled: true

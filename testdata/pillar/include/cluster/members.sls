@@ -1,0 +1,3 @@
+include:
+  - ..shared
+members: [node1, node2]

@@ -1,0 +1,5 @@
+include:
+  - app
+common:
+  owner: common
+  region: eu

@@ -1,0 +1,3 @@
+settings:
+  scalar: from-c
+  nested: {x: 3}

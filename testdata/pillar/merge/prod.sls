@@ -1,0 +1,1 @@
+prod_only: 1

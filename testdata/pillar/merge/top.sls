@@ -1,0 +1,11 @@
+base:
+  '*':
+    - a
+    - b
+  'node1':
+    - c
+    - a
+  'web*':
+    - web
+  'I@env:prod':
+    - prod

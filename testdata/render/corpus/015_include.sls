@@ -1,0 +1,5 @@
+{% set local = 'seen' %}
+{% include "lib/snippet.jinja" %}
+after_include:
+  test.nop:
+    - local: {{ local }}

@@ -1,0 +1,3 @@
+no_trailing_newline:
+  test.nop:
+    - id: {{ grains.id }}

@@ -1,0 +1,9 @@
+
+
+{# a comment #}
+{% set x = 1 %}
+blank:
+  test.nop:
+    - x: {{ x }}
+
+

@@ -1,0 +1,23 @@
+scalars:
+  test.nop:
+    - yes_: yes
+    - no_: No
+    - on_: on
+    - off_: OFF
+    - y_: y
+    - tilde: ~
+    - null_: null
+    - octal: 0755
+    - under: 1_000
+    - hex: 0x1F
+    - float: 1.5
+    - exp: 1e3
+    - expdot: 1.0e+3
+    - sexa: 1:30
+    - date: 2024-01-02
+    - inf: .inf
+    - quoted: "yes"
+    - empty:
+    - pillar_yes: {{ pillar['flags']['enabled'] }}
+    - pillar_on: {{ pillar['flags']['on_value'] }}
+    - bool_native: {{ pillar['incus']['enabled'] }}

@@ -1,0 +1,26 @@
+filters:
+  test.nop:
+    - join: {{ grains['roles'] | join(', ') }}
+    - upper: {{ grains['os'] | upper }}
+    - lower: {{ grains['os'] | lower }}
+    - length: {{ grains['ipv4'] | length }}
+    - first: {{ grains['ipv4'] | first }}
+    - last: {{ grains['ipv4'] | last }}
+    - sort: {{ pillar['users'] | sort }}
+    - replace: {{ grains['fqdn'] | replace('.', '-') }}
+    - int: {{ '42' | int + 1 }}
+    - float: {{ '2.5' | float }}
+    - string: {{ 5 | string ~ 'x' }}
+    - trim: {{ '  padded  ' | trim }}
+    - capitalize: {{ 'hello world' | capitalize }}
+    - title: {{ 'hello world' | title }}
+    - count: {{ pillar['incus']['cluster_members'] | count }}
+    - round: {{ 2.567 | round(1) }}
+    - abs: {{ -3 | abs }}
+    - list: {{ 'ab' | list }}
+    - map: {{ pillar['incus']['networks'] | map(attribute='name') | join(',') }}
+    - dictsort: {{ pillar['incus']['storage_pools'] | dictsort | first | first }}
+    - max: {{ [3, 9, 2] | max }}
+    - min: {{ [3, 9, 2] | min }}
+    - sum: {{ [3, 9, 2] | sum }}
+    - reverse: {{ [1, 2, 3] | reverse | list }}

@@ -1,0 +1,6 @@
+dup:
+  test.nop
+other:
+  test.nop
+dup:
+  test.succeed_without_changes

@@ -1,0 +1,6 @@
+{# top comment
+   spanning lines #}
+raw:
+  test.nop:
+    - literal: "{% raw %}{{ not rendered }}{% endraw %}"
+    - after: {{ grains.id }} {# trailing comment #}

@@ -1,0 +1,7 @@
+paths:
+  test.nop:
+    - sls: {{ sls }}
+    - tpldir: {{ tpldir }}
+    - slspath: {{ slspath }}
+    - slsdotpath: {{ slsdotpath }}
+    - saltenv: {{ saltenv }}

@@ -1,0 +1,5 @@
+a:
+  test.nop:
+    - password: {{ pillar['cluster_password'] }}
+    - x: [unclosed
+b: c

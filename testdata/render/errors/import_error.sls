@@ -1,0 +1,4 @@
+{% from "incus/map.jinja" import incus, addr with context %}
+a:
+  test.nop:
+    - addr: {{ addr }}

@@ -1,0 +1,2 @@
+{% import_yaml "incus/nope.yaml" as nope %}
+a: b

@@ -1,0 +1,3 @@
+a:
+  test.nop:
+    - x: {{ nodes_list }}
