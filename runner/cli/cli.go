@@ -19,6 +19,7 @@ import (
 
 	"github.com/statectl/statectl/runner/config"
 	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/roster"
 )
 
 // options are the parsed flags. One flag set serves every command; a flag
@@ -37,6 +38,7 @@ type options struct {
 	timeout        time.Duration
 	config         string
 	showSecrets    bool
+	offline        bool
 	help           bool
 	// lab subcommand
 	labDir     string
@@ -50,6 +52,8 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	ctx    context.Context
+	// roster is loaded once per invocation (see loadRoster).
+	roster *roster.Roster
 	// now pins the engine's clock (see clockEnv); nil means time.Now.
 	now func() time.Time
 }
@@ -75,8 +79,9 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.failhard, "failhard", false, "stop a target's run at the first failed state")
 	fs.DurationVar(&o.timeout, "timeout", 0, "time limit for each state's plan+apply, e.g. 2m (0: none; a state's own timeout: wins)")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "statectl pillar: print values of password/secret/token keys instead of ******")
+	fs.BoolVar(&o.offline, "offline", false, "do not contact incusd for grains (render, pillar and grains of a CI check)")
 	fs.StringVar(&o.config, "config", config.DefaultFile, "flag defaults `FILE`")
-	fs.StringVar(&o.labDir, "lab-dir", "./lab", "lab `DIR` (statectl lab)")
+	fs.StringVar(&o.labDir, "dir", "./lab", "lab `DIR` (statectl lab)")
 	fs.IntVar(&o.labMembers, "members", 3, "number of lab daemons (statectl lab up)")
 	fs.BoolVarP(&o.help, "help", "h", false, "show help")
 	return fs

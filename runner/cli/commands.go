@@ -81,7 +81,8 @@ func (a *app) apply(args []string) error {
 		return usageError("use --state-output full, terse, mixed or changes", "%w", err)
 	}
 	opts := report.Options{StateOutput: mode, Color: a.color()}
-	reg := registry()
+	reg := a.registry()
+	defer closeModules(reg)
 	var runs []*report.Run
 	err = a.eachTarget(expr, func(n *node) (int, error) {
 		c, err := a.compile(n, reg, sls)
@@ -139,7 +140,8 @@ func (a *app) render(args []string) error {
 	if err != nil {
 		return err
 	}
-	reg := registry()
+	reg := a.registry()
+	defer closeModules(reg)
 	return a.dataCommand(expr, func(n *node) (any, error) {
 		c, err := a.compile(n, reg, sls)
 		if err != nil {
@@ -183,7 +185,8 @@ func (a *app) modulesCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	reg := registry()
+	reg := a.registry()
+	defer closeModules(reg)
 	names := args
 	if len(names) == 0 {
 		names = reg.Names()

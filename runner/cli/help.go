@@ -82,7 +82,7 @@ the roster's custom grains. Default output is yaml; --out json for JSON.
 Lists the state modules with each function's documentation and arguments
 (name, type, required, default, secret). Default output is yaml.
 `,
-	"lab": `statectl lab up|down|status [--lab-dir DIR] [--members N]
+	"lab": `statectl lab up|down|status [--dir DIR] [--members N]
 
 Runs real incusd daemons on loopback addresses (node1 on 127.0.0.11:8443,
 node2 on .12, ...), unclustered, with a roster.yaml and a pillar/ tree in the

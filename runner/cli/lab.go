@@ -13,7 +13,7 @@ import (
 // labCmd is `statectl lab up|down|status`.
 func (a *app) labCmd(args []string) error {
 	if len(args) != 1 {
-		return usageError("usage: statectl lab up|down|status [--lab-dir DIR] [--members N]", "lab needs one of up, down, status")
+		return usageError("usage: statectl lab up|down|status [--dir DIR] [--members N]", "lab needs one of up, down, status")
 	}
 	dir := a.opts.labDir
 	switch args[0] {
@@ -24,7 +24,7 @@ func (a *app) labCmd(args []string) error {
 		l, err := lab.Up(a.ctx, dir, a.opts.labMembers, a.stderr)
 		if err != nil {
 			return &cliError{code: report.ExitError, err: err,
-				hint: fmt.Sprintf("'statectl lab status --lab-dir %s' shows what runs; 'statectl lab down --lab-dir %s' cleans up", dir, dir)}
+				hint: fmt.Sprintf("'statectl lab status --dir %s' shows what runs; 'statectl lab down --dir %s' cleans up", dir, dir)}
 		}
 		fmt.Fprintf(a.stdout, "lab up in %s: %d members\n", l.Dir, len(l.Members))
 		fmt.Fprintf(a.stdout, "next: statectl apply 'node*' --roster %s --pillar %s\n", l.RosterPath(), l.PillarDir())
@@ -34,7 +34,7 @@ func (a *app) labCmd(args []string) error {
 		if err != nil {
 			hint := ""
 			if errors.Is(err, os.ErrNotExist) {
-				hint = fmt.Sprintf("no lab in %s; start one with 'statectl lab up --lab-dir %s'", dir, dir)
+				hint = fmt.Sprintf("no lab in %s; start one with 'statectl lab up --dir %s'", dir, dir)
 			}
 			return &cliError{code: report.ExitError, err: err, hint: hint}
 		}

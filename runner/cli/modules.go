@@ -1,21 +1,89 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
 	"github.com/statectl/statectl/runner/grains"
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/modules/incus"
 	"github.com/statectl/statectl/runner/modules/testmod"
+	"github.com/statectl/statectl/runner/roster"
 )
 
 // registry builds the state modules every command sees. Built-ins are
-// listed here; plugins will be added here too.
-func registry() *module.Registry {
+// listed here; plugins will be added here too. The incus module reaches
+// other members (join through `cluster:`) by their roster names, so it gets
+// the whole roster.
+func (a *app) registry() *module.Registry {
 	return module.NewRegistry(
 		testmod.New(),
+		incus.New(a.loadRoster(), incusconn.Options{}),
 	)
 }
 
+// closeModules releases what modules hold for a run (connections).
+func closeModules(reg *module.Registry) {
+	for _, name := range reg.Names() {
+		m, _ := reg.Get(name)
+		if c, ok := m.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+// loadRoster returns the roster (empty when the file is missing or bad:
+// selectTargets reports those errors).
+func (a *app) loadRoster() *roster.Roster {
+	if a.roster == nil {
+		r, err := roster.Load(a.opts.roster)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			r = nil
+		}
+		if r == nil {
+			r = &roster.Roster{File: a.opts.roster, Entries: map[string]*roster.Entry{}}
+		}
+		a.roster = r
+	}
+	return a.roster
+}
+
+// grainsTimeout bounds reaching a target's incusd for its grains: grains
+// must not stall offline work (render in CI) on an unreachable daemon.
+const grainsTimeout = 2 * time.Second
+
 // grainSources are the extra grain layers (between core and roster custom
-// grains), e.g. the Incus server grains.
-func grainSources() []grains.Source {
-	return nil
+// grains): the Incus server grains under `incus`, when the target's daemon
+// answers. They are best effort: render, pillar and grains work offline,
+// and --offline skips them.
+func (a *app) grainSources() []grains.Source {
+	if a.opts.offline {
+		return nil
+	}
+	return []grains.Source{a.incusGrains}
+}
+
+func (a *app) incusGrains(ctx context.Context, name string, entry *roster.Entry) (map[string]any, error) {
+	if entry == nil || (entry.Socket == "" && entry.URL == "") {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, grainsTimeout)
+	defer cancel()
+	c, err := incusconn.Connect(ctx, a.loadRoster(), name, incusconn.Options{ConnectTimeout: grainsTimeout, RequestTimeout: grainsTimeout})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "statectl: warning: %s: no incus grains: %v\n", name, err)
+		return nil, nil
+	}
+	defer c.Close()
+	g, err := incusconn.ServerGrains(ctx, c)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "statectl: warning: %s: no incus grains: %v\n", name, err)
+		return nil, nil
+	}
+	return map[string]any{"incus": g}, nil
 }

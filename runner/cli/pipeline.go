@@ -97,7 +97,7 @@ func (a *app) loadGrains(n *node) error {
 	if n.grains != nil {
 		return nil
 	}
-	g, err := grains.Gather(a.ctx, n.name, n.entry, grainSources()...)
+	g, err := grains.Gather(a.ctx, n.name, n.entry, a.grainSources()...)
 	if err != nil {
 		return fmt.Errorf("failed to gather grains of %s: %w", n.name, err)
 	}

@@ -99,12 +99,17 @@ func TestCompileGolden(t *testing.T) {
 		{dir: "extend", sls: []string{"ext"}},
 		{dir: "keywords", sls: []string{"keywords"}},
 		{dir: "top", high: true},
+		{dir: "jinja", sls: []string{"incus.cluster"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
 			root := filepath.Join(testdata, tt.dir)
 			opts := Options{Root: root, Registry: testRegistry(),
-				Target: &target.Subject{ID: "node2", Grains: map[string]any{"id": "node2", "role": "web"}}}
+				Target: &target.Subject{ID: "node2", Grains: map[string]any{"id": "node2", "role": "web"}, Pillar: map[string]any{
+					"incus": map[string]any{"apply": true, "cluster_members": map[string]any{
+						"node3": map[string]any{"address": "192.168.1.103", "cluster_password": "yes"},
+						"node2": map[string]any{"address": "192.168.1.102", "cluster_password": "s3cret: x"},
+					}}}}}
 			var c *state.Compiled
 			var err error
 			if tt.high {

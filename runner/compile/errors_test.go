@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/statectl/statectl/runner/render"
 	"github.com/statectl/statectl/runner/target"
 )
 
@@ -113,6 +114,7 @@ func TestTopErrors(t *testing.T) {
 		{"badtop2", `top.sls:3: invalid top file: unknown match type 'regex' for target '*' (use compound, glob, grain, pillar, list or pcre)`},
 		{"badtop3", fmt.Sprintf(`top.sls:2: invalid top file: %v (match: compound)`, matchErr)},
 		{"notop", `top.sls: No Top file or master_tops data matches found for target 'node2'` + hint + "check the targets in top.sls against `statectl grains`"},
+		{"topmissing", `top.sls:3: No matching sls found for 'nothere' in env 'base'`},
 		{".", `top.sls: no top file found in state root ../../testdata/compile/errors` + hint + `create top.sls, or name the SLS to apply`},
 	}
 	for _, tt := range tests {
@@ -156,5 +158,25 @@ func TestErrorFields(t *testing.T) {
 		if g.File != w.File || g.Line != w.Line || g.SLS != w.SLS {
 			t.Errorf("%s/%s at %s:%d SLS %q, want %s:%d SLS %q", w.ID, w.Arg, g.File, g.Line, g.SLS, w.File, w.Line, w.SLS)
 		}
+	}
+}
+
+// TestRenderErrorPassThrough: a render error reaches the caller intact
+// (file, line and context are render's), findable with errors.As.
+func TestRenderErrorPassThrough(t *testing.T) {
+	_, err := SLS(Options{Root: filepath.Join(testdata, "errors"), Registry: testRegistry()}, "badjinja")
+	var re *render.Error
+	if !errors.As(err, &re) {
+		t.Fatalf("error %T (%v) does not wrap a *render.Error", err, err)
+	}
+	if err.Error() != re.Error() {
+		t.Errorf("error = %q, want render's %q", err, re)
+	}
+	if re.File != "badjinja.sls" || re.Line != 3 {
+		t.Errorf("render error at %s:%d, want badjinja.sls:3", re.File, re.Line)
+	}
+	var ce *Error
+	if !errors.As(err, &ce) || ce.File != "badjinja.sls" || ce.Line != 3 || ce.SLS != "badjinja" {
+		t.Errorf("compile error fields = %+v, want badjinja.sls:3 in SLS badjinja", ce)
 	}
 }

@@ -1,12 +1,14 @@
 package compile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/statectl/statectl/runner/render"
 	"gopkg.in/yaml.v3"
 )
 
@@ -132,7 +134,7 @@ func (c *compiler) load(name string, from ref, includer string) {
 	doc, err := c.opts.Renderer.RenderFile(rel, c.opts.context(name))
 	if err != nil {
 		c.loadFailed = true
-		c.errs.add(&Error{File: rel, SLS: name, Msg: err.Error(), Err: err})
+		c.errs.add(renderError(rel, name, err))
 		return
 	}
 	includes := c.parseFile(f, doc, isInit)
@@ -150,6 +152,17 @@ func (c *compiler) load(name string, from ref, includer string) {
 		}
 		c.ids[d.id] = d
 	}
+}
+
+// renderError wraps a render failure, taking the location render found
+// (which may be a template the file imports).
+func renderError(rel, sls string, err error) *Error {
+	e := &Error{File: rel, SLS: sls, Msg: err.Error(), Err: err}
+	var re *render.Error
+	if errors.As(err, &re) && re.File != "" {
+		e.File, e.Line = re.File, re.Line
+	}
+	return e
 }
 
 type include struct {

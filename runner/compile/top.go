@@ -28,7 +28,7 @@ func topSLS(o *Options) ([]topEntry, error) {
 	}
 	doc, err := o.Renderer.RenderFile(topFile, o.context(""))
 	if err != nil {
-		return nil, Errors{{File: topFile, Msg: err.Error(), Err: err}}
+		return nil, Errors{renderError(topFile, "", err)}
 	}
 	var errs errList
 	bad := func(n *yaml.Node, format string, a ...any) {

@@ -209,7 +209,10 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 	stop := context.AfterFunc(ctx, cancel)
 	start := time.Now()
 	info, _, err := srv.GetServer()
-	stop()
+	if !stop() && err == nil {
+		// ctx ended just as the probe returned: base is already cancelled.
+		err = ctx.Err()
+	}
 	if err != nil {
 		cancel()
 		if time.Since(start) >= opts.ConnectTimeout {

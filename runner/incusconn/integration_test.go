@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lxc/incus/v6/shared/api"
 	localtls "github.com/lxc/incus/v6/shared/tls"
 
 	"github.com/statectl/statectl/runner/incusconn"
@@ -95,6 +96,45 @@ func TestSocketAndHTTPS(t *testing.T) {
 	_, err = incusconn.Connect(ctx, r3, "n2", opts(nil))
 	if err == nil || !strings.Contains(err.Error(), "does not trust client certificate "+crt) || !strings.Contains(err.Error(), m.URL()) {
 		t.Errorf("untrusted: err = %v", err)
+	}
+
+	// Operations wait on the event websocket, which the library opens
+	// through the wrapped transport: bootstrap each daemon (one over the
+	// socket, one over https) and wait.
+	for _, cc := range []*incusconn.Conn{conn, hc} {
+		name := cc.Info.Environment.ServerName
+		op, err := cc.Server.UpdateCluster(api.ClusterPut{Cluster: api.Cluster{ServerName: name, Enabled: true}}, "")
+		if err != nil {
+			t.Fatalf("%s: %v", cc.Endpoint, err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = op.WaitContext(wctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: wait: %v", cc.Endpoint, err)
+		}
+		srv := cc.Server
+		if cc == hc {
+			// Bootstrap swaps the daemon's certificate for a new cluster
+			// certificate: the old pin must now fail, the new one work.
+			if _, _, err := srv.GetServer(); err == nil || !strings.Contains(err.Error(), "certificate") {
+				t.Errorf("old pin after bootstrap: err = %v", err)
+			}
+			r4 := entries(map[string]*roster.Entry{"n2": {URL: m.URL(), ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: filepath.Join(m.Dir, "cluster.crt")}})
+			c4, err := incusconn.Connect(ctx, r4, "n2", opts(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c4.Close()
+			srv = c4.Server
+		}
+		members, err := srv.GetClusterMembers()
+		if err != nil || len(members) != 1 || members[0].ServerName != name {
+			t.Fatalf("%s: members %v, %v", cc.Endpoint, members, err)
+		}
+	}
+	if c.ByMethod()["PUT"] != 2 {
+		t.Errorf("after bootstrap: %s, want PUT=2 (UpdateServer and the socket bootstrap)", c.String())
 	}
 }
 

@@ -84,7 +84,9 @@ func (l *Lab) start() error {
 		if err != nil {
 			return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
 		}
-		cmd := exec.Command(l.Incusd, "--group", "root", "--logfile", m.Log)
+		// The log is the daemon's stderr (warnings and up, and panics);
+		// --logfile as well would write every line twice.
+		cmd := exec.Command(l.Incusd, "--group", "root")
 		cmd.Env = append(cleanEnv(), "INCUS_DIR="+m.Dir)
 		cmd.Dir = m.Dir
 		cmd.Stdout = logf

@@ -36,7 +36,8 @@ type Error struct {
 
 func (e *Error) Error() string {
 	loc := e.File
-	if e.Line > 0 {
+	// A render error quotes its own line and context.
+	if _, ok := errors.AsType[*render.Error](e.Err); e.Line > 0 && !ok {
 		loc = fmt.Sprintf("%s:%d", loc, e.Line)
 	}
 	return fmt.Sprintf("failed to compile pillar: %s: %v", loc, e.Err)
@@ -148,7 +149,7 @@ func (c *compiler) top() ([]ref, error) {
 	ctx.Pillar = grains.Clone(c.override)
 	doc, err := c.rend.RenderFile(TopFile, ctx)
 	if err != nil {
-		return nil, &Error{File: TopFile, Err: err}
+		return nil, &Error{File: TopFile, Line: renderLine(err, TopFile), Err: err}
 	}
 	if doc == nil {
 		return nil, nil
@@ -300,7 +301,7 @@ func (c *compiler) renderFile(sls, file string) (map[string]any, error) {
 	}
 	doc, err := c.rend.RenderFile(file, c.context(sls))
 	if err != nil {
-		return nil, fail(0, err)
+		return nil, fail(renderLine(err, file), err)
 	}
 	root := doc
 	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -470,6 +471,15 @@ func (c *compiler) glob(pattern string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// renderLine is the line of a render error in file (0 when the error is
+// in another file, e.g. an imported map.jinja, or has no line).
+func renderLine(err error, file string) int {
+	if re, ok := errors.AsType[*render.Error](err); ok && re.File == file {
+		return re.Line
+	}
+	return 0
 }
 
 func mappingValue(m *yaml.Node, key string) *yaml.Node {

@@ -229,6 +229,21 @@ func TestEmptyFiles(t *testing.T) {
 	}
 }
 
+func TestYAML11Scalars(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"top.sls": "base:\n  '*':\n    - a\n",
+		"a.sls":   "enabled: yes\nmode: 0755\nport: 8443\nratio: 1.5\nname: '0755'\n",
+	})
+	got, err := Compile(root, "node1", nodeGrains("node1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"enabled": true, "mode": 493, "port": 8443, "ratio": 1.5, "name": "0755"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("pillar = %#v, want %#v", got, want)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -258,8 +273,14 @@ func TestErrors(t *testing.T) {
 		{
 			name:     "render error names the pillar file",
 			files:    map[string]string{"top.sls": "base:\n  '*':\n    - bad\n", "bad.sls": "a: 1\nb: {{ pillar['nope'] }}\n"},
-			wantFile: "bad.sls",
-			wantMsg:  "bad.sls",
+			wantFile: "bad.sls", wantLine: 2,
+			wantMsg: "failed to compile pillar: bad.sls: Rendering SLS 'base:bad' failed: Jinja variable 'dict object' has no attribute 'nope'",
+		},
+		{
+			name:     "render error in top.sls",
+			files:    map[string]string{"top.sls": "base:\n  {{ grains['nope'] }}:\n    - a\n"},
+			wantFile: "top.sls", wantLine: 2,
+			wantMsg: "failed to compile pillar: top.sls: ",
 		},
 		{
 			name:     "invalid YAML",

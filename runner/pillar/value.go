@@ -5,17 +5,17 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/statectl/statectl/runner/grains"
+	"github.com/statectl/statectl/runner/render"
 )
 
-// toMap converts a rendered mapping node to plain values (int, float64,
-// string, bool, nil, []any, map[string]any).
+// toMap converts a rendered mapping node to plain values with Salt's YAML
+// 1.1 scalar rules (render.ToValue).
 func toMap(n *yaml.Node) (map[string]any, error) {
-	var v any
-	if err := n.Decode(&v); err != nil {
+	v, err := render.ToValue(n)
+	if err != nil {
 		return nil, fmt.Errorf("failed to decode rendered data: %w", err)
 	}
-	m, ok := grains.Plain(v).(map[string]any)
+	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("rendered data is not a mapping")
 	}

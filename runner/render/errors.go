@@ -165,17 +165,43 @@ var (
 // wrap turns an execution error of template jt into an *Error with the
 // innermost line and a Jinja2-style message.
 func (st *renderState) wrap(jt *jinjaTemplate, err error) error {
-	if re := findErr[*Error](err); re != nil {
+	cause := st.cause(err)
+	if re := findErr[*Error](cause); re != nil {
 		// Raised by a template this one loaded: keep its file and line.
-		re.SLS = slsLabel(st.ctx)
-		re.Top = st.top
 		return re
 	}
 	line := 0
 	for _, m := range atLineRe.FindAllStringSubmatch(err.Error(), -1) {
 		line, _ = strconv.Atoi(m[1])
 	}
-	return &Error{SLS: slsLabel(st.ctx), Top: st.top, File: jt.name, Line: line, Msg: jinjaMessage(err), src: jt.src}
+	return &Error{SLS: slsLabel(st.ctx), Top: st.top, File: jt.name, Line: line, Msg: jinjaMessage(cause), src: jt.src}
+}
+
+// cause picks the most informative error behind err: err itself if its
+// chain is intact, else the latest error a filter passed on whose text
+// err quotes.
+func (st *renderState) cause(err error) error {
+	if findErr[*Error](err) != nil || findErr[*undefinedError](err) != nil || findErr[*templateError](err) != nil {
+		return err
+	}
+	msg := err.Error()
+	var plain error
+	for i := len(st.causes) - 1; i >= 0; i-- {
+		c := st.causes[i]
+		if !strings.Contains(msg, c.Error()) {
+			continue
+		}
+		if findErr[*Error](c) != nil || findErr[*undefinedError](c) != nil || findErr[*templateError](c) != nil {
+			return c
+		}
+		if plain == nil {
+			plain = c
+		}
+	}
+	if plain != nil {
+		return plain
+	}
+	return err
 }
 
 // jinjaMessage phrases the cause of a gonja error as Salt/Jinja2 do.

@@ -13,9 +13,9 @@ import (
 // inserts. They replace gonja's filters of the same name.
 func saltFilters() map[string]exec.FilterFunction {
 	return map[string]exec.FilterFunction{
-		"__finalize": func(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+		"__finalize": func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
 			if in.IsError() {
-				return in
+				return passErr(e, in)
 			}
 			return exec.AsValue(pyStr(in))
 		},
@@ -132,25 +132,40 @@ func saltFilters() map[string]exec.FilterFunction {
 // simpleFilter adapts a function on template values to a gonja filter;
 // an error in the input (e.g. an undefined variable) passes through.
 func simpleFilter(fn func(in any, a *exec.VarArgs) (any, error)) exec.FilterFunction {
-	return func(_ *exec.Evaluator, in *exec.Value, a *exec.VarArgs) *exec.Value {
+	return func(e *exec.Evaluator, in *exec.Value, a *exec.VarArgs) *exec.Value {
 		if in.IsError() {
-			return in
+			return passErr(e, in)
 		}
 		out, err := fn(toPy(in), a)
 		if err != nil {
-			return exec.AsValue(&templateError{msg: err.Error()})
+			return passErr(e, exec.AsValue(&templateError{msg: err.Error()}))
 		}
 		return exec.AsValue(out)
 	}
 }
 
 func convertFilter(fn func(any) any) exec.FilterFunction {
-	return func(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+	return func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
 		if in.IsError() {
-			return in
+			return passErr(e, in)
 		}
 		return exec.AsValue(fn(in))
 	}
+}
+
+// passErr returns an error value a filter received. gonja flattens an
+// error leaving a filter into a string, so the original (with its type:
+// undefined, template error, error in an imported file) is remembered in
+// the render state for the final error message.
+func passErr(e *exec.Evaluator, in *exec.Value) *exec.Value {
+	if v, ok := e.Environment.Context.Get(stateKey); ok {
+		if st, ok := v.(*renderState); ok && len(st.causes) < 64 {
+			if err, ok := in.Interface().(error); ok {
+				st.causes = append(st.causes, err)
+			}
+		}
+	}
+	return in
 }
 
 // arg returns positional argument i or keyword name, nil if absent.
@@ -178,9 +193,9 @@ func isUndefined(v *exec.Value) bool {
 	return undefNameRe.MatchString(msg) || notFoundRe.MatchString(msg)
 }
 
-// filterDefault is Jinja's default(value, default_value='', boolean=False):
+// filterDefault is Jinja's default(value, default_value=”, boolean=False):
 // only Undefined (or, with boolean, a false value) is replaced; None is not.
-func filterDefault(_ *exec.Evaluator, in *exec.Value, a *exec.VarArgs) *exec.Value {
+func filterDefault(e *exec.Evaluator, in *exec.Value, a *exec.VarArgs) *exec.Value {
 	def := exec.AsValue("")
 	if v := arg(a, 0, "default_value"); v != nil {
 		def = v
@@ -193,7 +208,7 @@ func filterDefault(_ *exec.Evaluator, in *exec.Value, a *exec.VarArgs) *exec.Val
 		return def
 	}
 	if in.IsError() {
-		return in
+		return passErr(e, in)
 	}
 	if boolean && !pyTruth(in) {
 		return def

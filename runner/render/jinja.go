@@ -133,14 +133,16 @@ func (r *Renderer) renderJinja(name string, src []byte, ctx *Context) ([]byte, e
 
 // renderState is what one render shares with the templates it loads.
 type renderState struct {
-	r     *Renderer
-	ctx   *Context
-	top   string
-	depth int
-	data  struct {
-		once                  sync.Once
-		grains, pillar, opts  any
-		salt                  *saltFuncs
+	// causes are errors seen by filters, kept with their types (see passErr).
+	causes []error
+	r      *Renderer
+	ctx    *Context
+	top    string
+	depth  int
+	data   struct {
+		once                 sync.Once
+		grains, pillar, opts any
+		salt                 *saltFuncs
 	}
 }
 
@@ -168,15 +170,15 @@ func (st *renderState) globals(name string) *exec.Context {
 		sls = st.ctx.SLS
 	}
 	m := map[string]any{
-		"grains":  st.data.grains,
-		"pillar":  st.data.pillar,
-		"opts":    st.data.opts,
+		"grains":   st.data.grains,
+		"pillar":   st.data.pillar,
+		"opts":     st.data.opts,
 		"__opts__": st.data.opts,
-		"salt":    st.data.salt,
-		"saltenv": saltenv,
-		"env":     saltenv,
-		"sls":     sls,
-		stateKey:  st,
+		"salt":     st.data.salt,
+		"saltenv":  saltenv,
+		"env":      saltenv,
+		"sls":      sls,
+		stateKey:   st,
 	}
 	for k, v := range slsPaths(name, sls) {
 		m[k] = v
@@ -371,7 +373,8 @@ func rewriteField(f reflect.Value, seen map[uintptr]bool) {
 func isGonjaType(t reflect.Type) bool {
 	p := t.PkgPath()
 	return strings.HasPrefix(p, "github.com/nikolalohinski/gonja/v2/nodes") ||
-		strings.HasPrefix(p, "github.com/nikolalohinski/gonja/v2/builtins")
+		strings.HasPrefix(p, "github.com/nikolalohinski/gonja/v2/builtins") ||
+		p == reflect.TypeFor[loadTag]().PkgPath()
 }
 
 // wrapLiteral rewrites a literal into a conversion filter call and a

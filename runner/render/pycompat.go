@@ -25,16 +25,16 @@ var pyOperators = map[tokens.Type]string{
 
 func operatorFilters() map[string]exec.FilterFunction {
 	bin := func(fn func(a, b any) (any, error)) exec.FilterFunction {
-		return func(_ *exec.Evaluator, in *exec.Value, p *exec.VarArgs) *exec.Value {
+		return func(e *exec.Evaluator, in *exec.Value, p *exec.VarArgs) *exec.Value {
 			if in.IsError() {
-				return in
+				return passErr(e, in)
 			}
 			if len(p.Args) != 1 {
 				return exec.AsValue(errors.New("operator needs two operands"))
 			}
 			out, err := fn(toPy(in), toPy(p.Args[0]))
 			if err != nil {
-				return exec.AsValue(&templateError{msg: err.Error()})
+				return passErr(e, exec.AsValue(&templateError{msg: err.Error()}))
 			}
 			return exec.AsValue(out)
 		}
@@ -279,8 +279,10 @@ func fixStringLiterals(src []byte) []byte {
 			c := s[i]
 			switch c {
 			case '(':
-				prev := strings.TrimRight(out.String(), " \t\n")
-				isCall := prev != "" && (isIdentByte(prev[len(prev)-1]) || strings.HasSuffix(prev, ")") || strings.HasSuffix(prev, "]"))
+				prev := bytes.TrimRight(out.Bytes(), " \t\n")
+				word := prev[bytes.LastIndexFunc(prev, func(r rune) bool { return r > 0x7f || !isIdentByte(byte(r)) })+1:]
+				isCall := len(prev) > 0 && (len(word) > 0 && !pyKeywords[string(word)] ||
+					bytes.HasSuffix(prev, []byte(")")) || bytes.HasSuffix(prev, []byte("]")))
 				parens = append(parens, isCall)
 			case ')':
 				if len(parens) > 0 {
@@ -320,6 +322,9 @@ func fixStringLiterals(src []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+var pyKeywords = map[string]bool{"in": true, "if": true, "and": true, "or": true, "not": true,
+	"else": true, "is": true, "elif": true, "set": true, "for": true, "do": true}
 
 func isIdentByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'

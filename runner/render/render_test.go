@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func testContext(sls string) *Context {
 	return &Context{
-		SLS: sls,
+		SLS:    sls,
 		Grains: map[string]any{"id": "node2", "ipv4": []any{"10.0.0.12", "127.0.0.1"}},
 		Pillar: map[string]any{
 			"cluster_password": "hunter2-very-secret",
@@ -109,7 +109,7 @@ func TestErrorFields(t *testing.T) {
 func TestPipelines(t *testing.T) {
 	root := writeTree(t, map[string]string{
 		"default.sls":   "a: {{ grains.id }}\n",
-		"yaml.sls":      "#!yaml\na: {{ grains.id }}\n",
+		"yaml.sls":      "#!yaml\na: '{{ grains.id }}'\n",
 		"json.sls":      "#!json\n{\"a\": 1e3, \"b\": [true, null]}\n",
 		"jinjajson.sls": "#!jinja|json\n{\"a\": \"{{ grains.id }}\"}\n",
 		"pongo2.sls":    "#!pongo2|yaml\na: {{ grains.id }}\nb: \"{{ '<&>' }}\"\n{% if grains.id == 'node2' %}c: yes{% endif %}\n",
@@ -122,7 +122,7 @@ func TestPipelines(t *testing.T) {
 		want any
 	}{
 		{"default.sls", map[string]any{"a": "node2"}},
-		{"yaml.sls", map[string]any{"a": map[string]any{"grains.id": nil}}},
+		{"yaml.sls", map[string]any{"a": "{{ grains.id }}"}},
 		{"json.sls", map[string]any{"a": 1000.0, "b": []any{true, nil}}},
 		{"jinjajson.sls", map[string]any{"a": "node2"}},
 		{"pongo2.sls", map[string]any{"a": "node2", "b": "<&>", "c": true}},
@@ -223,6 +223,16 @@ func TestToValue(t *testing.T) {
 				t.Errorf("got %#v, want %#v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestToValueRejectsCollectionKeys(t *testing.T) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("a: {{ x }}"), &n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ToValue(&n); err == nil || !strings.Contains(err.Error(), "unhashable") {
+		t.Errorf("got %v, want an unhashable key error", err)
 	}
 }
 

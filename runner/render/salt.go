@@ -60,7 +60,9 @@ type saltModule struct {
 	name string
 }
 
-func (m *saltModule) GetAttribute(fn string) (*exec.Value, bool) { return m.s.GetItem(m.name + "." + fn) }
+func (m *saltModule) GetAttribute(fn string) (*exec.Value, bool) {
+	return m.s.GetItem(m.name + "." + fn)
+}
 func (m *saltModule) GetItem(key any) (*exec.Value, bool) {
 	return m.s.GetItem(m.name + "." + pyStr(key))
 }

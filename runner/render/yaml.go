@@ -189,6 +189,12 @@ func toValue(n *yaml.Node, depth int) (any, error) {
 				merges = append(merges, m...)
 				continue
 			}
+			if k.Kind == yaml.AliasNode {
+				k = k.Alias
+			}
+			if k.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("line %d: found unhashable key (a mapping key must be a scalar)", k.Line)
+			}
 			kv, err := toValue(k, depth+1)
 			if err != nil {
 				return nil, err
@@ -285,9 +291,6 @@ func resolve11(s string) string {
 }
 
 func scalarValue(n *yaml.Node) (any, error) {
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		return n.Value, nil
-	}
 	if n.Style&yaml.TaggedStyle != 0 {
 		switch n.ShortTag() {
 		case "!!str", "!!timestamp", "!!binary":
@@ -298,6 +301,9 @@ func scalarValue(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("line %d: %v", n.Line, err)
 		}
 		return v, nil
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return n.Value, nil
 	}
 	return plainValue(n.Value, n.Line)
 }

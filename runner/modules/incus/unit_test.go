@@ -117,7 +117,7 @@ func TestMemberDiff(t *testing.T) {
 	}
 	want := map[string]any{
 		"groups": change([]string{"default"}, []string{"default", "gpu"}),
-		"roles":  change([]string(nil), []string{"event-hub"}),
+		"roles":  change([]string{}, []string{"event-hub"}),
 		"config": change(map[string]any{"user.a": nil, "user.gone": "x"}, map[string]any{"user.a": "1", "user.gone": nil}),
 	}
 	if !reflect.DeepEqual(changes, want) {
