@@ -25,11 +25,15 @@ done
 step "incus cluster list (via node1's socket)"
 INCUS_DIR="$dir/node1" incus cluster list
 
-step "re-apply every node: nothing to change"
-"$st" apply 'node*' "${common[@]}" --state-output terse --detailed-exitcode && echo "exit code 0: no changes"
+step "highstate on every node (top.sls: incus = cluster + server settings)"
+"$st" apply 'node*' "${common[@]}" --state-output changes
 
-step "out-of-band change: incus config set cluster.offline_threshold 45"
-INCUS_DIR="$dir/node1" incus config set cluster.offline_threshold 45
+step "re-apply every node: nothing to change (--detailed-exitcode exits 0, not 3)"
+"$st" apply 'node*' "${common[@]}" --state-output terse --detailed-exitcode
+echo "exit code 0: no changes, no write requests"
+
+step "out-of-band change: incus config set images.auto_update_interval 12"
+INCUS_DIR="$dir/node1" incus config set images.auto_update_interval 12
 
 step "statectl apply node1 --test shows the drift (exit 3 = changes pending)"
 set +e
