@@ -69,7 +69,9 @@ func (a *app) grainSources() []grains.Source {
 }
 
 func (a *app) incusGrains(ctx context.Context, name string, entry *roster.Entry) (map[string]any, error) {
-	if entry == nil || (entry.Socket == "" && entry.URL == "") {
+	// No entry: an incus CLI remote (see selectTargets). An entry without
+	// an endpoint (e.g. local) has no daemon to ask.
+	if entry != nil && entry.Socket == "" && entry.URL == "" {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, grainsTimeout)

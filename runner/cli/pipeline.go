@@ -11,6 +11,7 @@ import (
 	"github.com/statectl/statectl/runner/compile"
 	"github.com/statectl/statectl/runner/engine"
 	"github.com/statectl/statectl/runner/grains"
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/pillar"
 	"github.com/statectl/statectl/runner/report"
@@ -46,6 +47,11 @@ func (a *app) selectTargets(expr string) ([]*node, error) {
 		if _, ok := r.Get(grains.Local); !ok {
 			return []*node{{name: grains.Local, entry: &roster.Entry{Name: grains.Local}}}, nil
 		}
+	}
+	if _, ok := r.Get(expr); !ok && isRemote(expr) {
+		// An incus CLI remote is a target too; the incus module connects
+		// to it through the CLI's config (no roster entry).
+		return []*node{{name: expr}}, nil
 	}
 	if missing {
 		return nil, &cliError{code: report.ExitError, err: err,
@@ -231,4 +237,18 @@ func secretArg(reg *module.Registry) func(s *state.State, arg string) bool {
 		spec, ok := fn.Arg(arg)
 		return ok && spec.Secret
 	}
+}
+
+// isRemote reports whether name is one of the incus CLI's remotes.
+func isRemote(name string) bool {
+	remotes, err := incusconn.Remotes(incusconn.DefaultConfigDir())
+	if err != nil {
+		return false
+	}
+	for _, r := range remotes {
+		if r == name {
+			return true
+		}
+	}
+	return false
 }
