@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/statectl/statectl/runner/config"
+	"github.com/statectl/statectl/runner/incusconn"
+	"github.com/statectl/statectl/runner/plugin"
 	"github.com/statectl/statectl/runner/report"
 	"github.com/statectl/statectl/runner/roster"
 )
@@ -43,6 +45,18 @@ type options struct {
 	// lab subcommand
 	labDir     string
 	labMembers int
+	// run lock, saved plans and watch (see pass.go, plan.go, watch.go)
+	lockDir     string
+	lockTimeout time.Duration
+	planFile    string
+	planOut     string
+	interval    time.Duration
+	splay       time.Duration
+	debounce    time.Duration
+	logFile     string
+	metricsAddr string
+	// plugins (see plugins.go)
+	logLevel logLevel
 }
 
 // app is one invocation.
@@ -56,6 +70,8 @@ type app struct {
 	roster *roster.Roster
 	// now pins the engine's clock (see clockEnv); nil means time.Now.
 	now func() time.Time
+	// counter counts the run's Incus requests (see MainCounted).
+	counter *incusconn.Counter
 }
 
 // clockEnv pins the clock for reproducible output in the CLI's own script
@@ -83,6 +99,8 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.config, "config", config.DefaultFile, "flag defaults `FILE`")
 	fs.StringVar(&o.labDir, "dir", "./lab", "lab `DIR` (statectl lab)")
 	fs.IntVar(&o.labMembers, "members", 3, "number of lab daemons (statectl lab up)")
+	addRunFlags(fs, o)
+	fs.Var(&o.logLevel, "log-level", "plugin log `LEVEL` on stderr: trace, debug, info, warn, error or off (default warn)")
 	fs.BoolVarP(&o.help, "help", "h", false, "show help")
 	return fs
 }
@@ -93,9 +111,18 @@ var notInConfig = []string{"config", "help"}
 // Main runs statectl with args (without the program name) and returns the
 // process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return MainCounted(args, stdout, stderr, nil)
+}
+
+// MainCounted is Main with every Incus API request of the run (grains and
+// state modules) counted in c: benchmarks and tests use it to show what a
+// run costs and that a no-op apply sends no write. A nil c counts nothing.
+func MainCounted(args []string, stdout, stderr io.Writer, c *incusconn.Counter) int {
+	// No plugin process outlives statectl, whatever way the run ends.
+	defer plugin.Cleanup()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	a := &app{stdout: stdout, stderr: stderr, ctx: ctx}
+	a := &app{stdout: stdout, stderr: stderr, ctx: ctx, counter: c}
 	a.flags = newFlags(&a.opts)
 	err := a.run(args)
 	if err == nil {
@@ -183,6 +210,10 @@ func (a *app) run(args []string) error {
 		return a.modulesCmd(rest)
 	case "lab":
 		return a.labCmd(rest)
+	case "plan":
+		return a.planCmd(rest)
+	case "watch":
+		return a.watchCmd(rest, args)
 	case "version":
 		if len(rest) > 0 {
 			return usageError("run 'statectl version'", "version takes no arguments")

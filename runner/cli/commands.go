@@ -68,35 +68,36 @@ func targetArgs(cmd string, args []string, sls bool) (string, []string, error) {
 }
 
 func (a *app) apply(args []string) error {
-	expr, sls, err := targetArgs("apply", args, true)
+	var expr string
+	var sls []string
+	var err error
+	if a.opts.planFile == "" || len(args) > 0 { // a saved plan names its targets
+		if expr, sls, err = targetArgs("apply", args, true); err != nil {
+			return err
+		}
+	}
+	format, opts, err := a.runFormat()
 	if err != nil {
 		return err
 	}
-	format, err := a.format(report.Human)
-	if err != nil {
-		return err
+	if a.opts.planFile != "" {
+		return a.applyPlan(expr, sls, format, opts)
 	}
-	mode, err := report.ParseStateOutput(a.opts.stateOutput)
-	if err != nil {
-		return usageError("use --state-output full, terse, mixed or changes", "%w", err)
-	}
-	opts := report.Options{StateOutput: mode, Color: a.color()}
 	reg := a.registry()
 	defer closeModules(reg)
 	var runs []*report.Run
 	err = a.eachTarget(expr, func(n *node) (int, error) {
-		c, err := a.compile(n, reg, sls)
+		run, err := a.pass(n, reg, sls, passOptions{function: "state.apply"})
 		if err != nil {
 			return 0, err
 		}
-		run := a.execute(n, reg, c)
 		if format == report.Human {
 			// Each target's report as soon as it is done; a blank line
 			// separates targets.
 			if len(runs) > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			if err := report.WriteHuman(a.stdout, run, opts); err != nil {
+			if err := report.WriteHuman(a.stdout, run, opts.Options); err != nil {
 				return 0, err
 			}
 		}
@@ -104,7 +105,7 @@ func (a *app) apply(args []string) error {
 		return report.ExitCode(run, a.opts.detailed), nil
 	})
 	if format != report.Human && len(runs) > 0 {
-		if werr := report.Write(a.stdout, format, runs, opts); werr != nil {
+		if werr := report.WriteRuns(a.stdout, format, runs, opts); werr != nil {
 			return werr
 		}
 	}
@@ -194,6 +195,9 @@ func (a *app) modulesCmd(args []string) error {
 	out := map[string]any{}
 	for _, name := range names {
 		m, ok := reg.Get(name)
+		if !ok && reg.Err(name) != nil {
+			continue // a plugin that failed to start: reported below
+		}
 		if !ok {
 			return usageError("run 'statectl modules' to list them", "unknown module %q (known: %s)", name, strings.Join(reg.Names(), ", "))
 		}
@@ -203,5 +207,8 @@ func (a *app) modulesCmd(args []string) error {
 		}
 		out[name] = fns
 	}
-	return report.WriteData(a.stdout, format, out)
+	if err := report.WriteData(a.stdout, format, out); err != nil {
+		return err
+	}
+	return pluginError(reg, nil)
 }

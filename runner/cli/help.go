@@ -24,6 +24,9 @@ const usage = `statectl - a Salt-style declarative state runner for Incus cluste
 
 Usage:
   statectl apply TARGET [SLS...]    render, plan and apply states (no SLS: what top.sls assigns)
+  statectl plan TARGET [SLS...] -o FILE
+                                    dry run that saves the plan for 'apply --plan FILE'
+  statectl watch TARGET [SLS...]    re-apply on a schedule and on cluster events (drift correction)
   statectl render TARGET [SLS...]   show the compiled states (like Salt's state.show_sls)
   statectl pillar TARGET            show the rendered pillar
   statectl grains TARGET            show the grains
@@ -49,7 +52,13 @@ states that would change show Result: None and the summary says
 "Would change: N".
 
 Output: --out human (default; Salt's highstate layout, see --state-output),
-json or yaml ({"TARGET": {"module_|-id_|-name_|-function": {...}}}).
+json or yaml ({"TARGET": {"module_|-id_|-name_|-function": {...}}}, Salt's
+shape); for CI: json-v1 (versioned, see docs/ci.md), markdown (a summary
+for a pull-request comment) or junit.
+
+Runs on one target are serialised by a lock (--lock-dir); a second run
+fails with "another run is in progress" unless --lock-timeout lets it wait.
+--plan FILE applies a plan saved by 'statectl plan', refusing a stale one.
 
 Exit codes: 0 ok; 1 usage, render or compile error (nothing ran); 2 a state
 failed; 3 with --detailed-exitcode: succeeded and changed (or would change);
@@ -81,6 +90,14 @@ the roster's custom grains. Default output is yaml; --out json for JSON.
 
 Lists the state modules with each function's documentation and arguments
 (name, type, required, default, secret). Default output is yaml.
+
+Plugin modules are listed too: executables named statectl-module-NAME on
+$STATECTL_PLUGIN_PATH (colon-separated; when set, the only place searched),
+else in plugins/ next to the state tree, then in
+$XDG_DATA_HOME/statectl/plugins. Listing starts them; a plugin that cannot
+start (not a plugin, another protocol version, a sha256 pin in
+statectl.yaml that does not match) is reported and exits 1. See
+docs/plugins.md.
 `,
 	"lab": `statectl lab up|down|status [--dir DIR] [--members N]
 
@@ -92,6 +109,8 @@ lab directory, so the shipped states can form a cluster:
   statectl apply 'node*' --roster lab/roster.yaml --pillar lab/pillar
   statectl lab down
 `,
+	"plan":    planHelp,
+	"watch":   watchHelp,
 	"version": "statectl version\n\nPrints the version.\n",
 	"help":    "statectl help [COMMAND]\n\nShows help for statectl or a command.\n",
 }

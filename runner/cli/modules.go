@@ -16,21 +16,24 @@ import (
 	"github.com/statectl/statectl/runner/roster"
 )
 
-// registry builds the state modules every command sees. Built-ins are
-// listed here; plugins will be added here too. The incus module reaches
-// other members (join through `cluster:`) by their roster names, so it gets
-// the whole roster.
+// registry builds the state modules every command sees: the built-ins,
+// then the plugins found on the plugin search path, which start only when
+// a state (or `statectl modules`) uses them (see plugins.go). The incus
+// module reaches other members (join through `cluster:`) by their roster
+// names, so it gets the whole roster.
 func (a *app) registry() *module.Registry {
-	return module.NewRegistry(
+	reg := module.NewRegistry(
 		testmod.New(),
-		incus.New(a.loadRoster(), incusconn.Options{}),
+		incus.New(a.loadRoster(), incusconn.Options{Counter: a.counter}),
 	)
+	reg.SetResolver(a.pluginHost())
+	return reg
 }
 
-// closeModules releases what modules hold for a run (connections).
+// closeModules releases what modules hold for a run (connections, plugin
+// processes). Only loaded modules: closing must not start a plugin.
 func closeModules(reg *module.Registry) {
-	for _, name := range reg.Names() {
-		m, _ := reg.Get(name)
+	for _, m := range reg.Loaded() {
 		if c, ok := m.(io.Closer); ok {
 			c.Close()
 		}
@@ -76,7 +79,7 @@ func (a *app) incusGrains(ctx context.Context, name string, entry *roster.Entry)
 	}
 	ctx, cancel := context.WithTimeout(ctx, grainsTimeout)
 	defer cancel()
-	c, err := incusconn.Connect(ctx, a.loadRoster(), name, incusconn.Options{ConnectTimeout: grainsTimeout, RequestTimeout: grainsTimeout})
+	c, err := incusconn.Connect(ctx, a.loadRoster(), name, incusconn.Options{ConnectTimeout: grainsTimeout, RequestTimeout: grainsTimeout, Counter: a.counter})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "statectl: warning: %s: no incus grains: %v\n", name, err)
 		return nil, nil

@@ -173,7 +173,7 @@ func (a *app) compile(n *node, reg *module.Registry, sls []string) (*state.Compi
 		c, err = compile.SLS(opts, sls...)
 	}
 	if err != nil {
-		return nil, compileError(err)
+		return nil, pluginError(reg, compileError(err))
 	}
 	if len(sls) == 0 && len(c.States) == 0 {
 		return nil, &cliError{code: report.ExitError,
@@ -204,21 +204,23 @@ func compileError(err error) error {
 }
 
 // execute runs c for n and converts the engine's run to the report's.
-func (a *app) execute(n *node, reg *module.Registry, c *state.Compiled) *report.Run {
-	mt := &module.Target{Name: n.name, Grains: n.grains}
-	if n.entry != nil {
-		mt.Roster = n.entry.Connection()
-	}
-	run := engine.Execute(a.ctx, c, reg, engine.Options{
+// tune adjusts the engine options (test mode, a plan check).
+func (a *app) execute(n *node, reg *module.Registry, c *state.Compiled, tune ...func(*engine.Options)) *report.Run {
+	mt := a.moduleTarget(n)
+	eo := engine.Options{
 		Test:           a.opts.test,
 		Failhard:       a.opts.failhard,
 		Target:         mt,
 		DefaultTimeout: a.opts.timeout,
 		Now:            a.now,
-	})
+	}
+	for _, f := range tune {
+		f(&eo)
+	}
+	run := engine.Execute(a.ctx, c, reg, eo)
 	return &report.Run{
 		Target:      n.name,
-		Test:        a.opts.test,
+		Test:        eo.Test,
 		Results:     run.Results,
 		Failhard:    run.Stopped,
 		Interrupted: run.Interrupted,

@@ -32,7 +32,9 @@ func params(dir string) testscript.Params {
 			// A pinned clock makes human output byte-comparable.
 			env.Setenv(clockEnv, "2025-11-21T10:15:01.936011Z")
 			env.Setenv("NO_COLOR", "")
-			return nil
+			// Run locks per script: scripts run in parallel on the same names.
+			env.Setenv("XDG_RUNTIME_DIR", env.WorkDir)
+			return pluginScriptSetup(env)
 		},
 	}
 }

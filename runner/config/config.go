@@ -30,6 +30,8 @@ type Setting struct {
 type File struct {
 	Path     string
 	Settings []Setting
+	// Plugins is the plugins key (not a flag): per plugin settings.
+	Plugins map[string]Plugin
 }
 
 // Load reads path. A missing file is not an error: it yields an empty File.
@@ -72,6 +74,14 @@ func Parse(path string, data []byte) (*File, error) {
 			return nil, fmt.Errorf("failed to parse %s: line %d: key %q already set on line %d", path, k.Line, k.Value, prev)
 		}
 		seen[k.Value] = k.Line
+		if k.Value == PluginsKey {
+			plugins, err := parsePlugins(path, v)
+			if err != nil {
+				return nil, err
+			}
+			f.Plugins = plugins
+			continue
+		}
 		val, err := value(v)
 		if err != nil {
 			return nil, fmt.Errorf("failed to parse %s: line %d: %q: %w", path, v.Line, k.Value, err)

@@ -50,6 +50,13 @@ type Options struct {
 	DefaultTimeout time.Duration
 	// Now is the clock (tests pin it); nil means time.Now.
 	Now func() time.Time
+	// PlanCheck, if set, sees each state's plan before the engine acts on
+	// it, with the results of the states run before it. It may return
+	// another plan to act on (a saved plan) or an error, which fails the
+	// state with the error as its comment before anything is applied.
+	// Saved plans (statectl plan / apply --plan) and the watch loop's drift
+	// count use it. Plans made for prereq checks are not shown to it.
+	PlanCheck func(s *state.State, plan *module.Plan, prior []*state.Result) (*module.Plan, error)
 }
 
 // Run is the outcome of Execute.

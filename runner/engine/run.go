@@ -78,6 +78,14 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 	if plan == nil {
 		return failed(fmt.Sprintf("Module %s returned no plan", s.Module))
 	}
+	if e.opts.PlanCheck != nil {
+		if plan, err = e.opts.PlanCheck(s, plan, e.prior()); err != nil {
+			return failed(err.Error())
+		}
+		if plan == nil {
+			return failed("Plan check returned no plan")
+		}
+	}
 
 	var v verdict
 	switch {
@@ -203,4 +211,15 @@ func guard[T any](ctx context.Context, fn func(context.Context) (T, error)) (T, 
 		var zero T
 		return zero, ctx.Err()
 	}
+}
+
+// prior lists the results recorded so far, in run order.
+func (e *executor) prior() []*state.Result {
+	var out []*state.Result
+	for _, r := range e.results {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }

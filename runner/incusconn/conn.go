@@ -70,8 +70,12 @@ type Conn struct {
 	Target string
 	// Endpoint is the address that answered: unix:///path or https://host:port.
 	Endpoint string
-	// Info is the GET /1.0 answer read while connecting.
-	Info *api.Server
+	// Info is the GET /1.0 answer read while connecting, ETag its ETag
+	// and InfoAt when it was read: a caller planning right after
+	// connecting can use it instead of reading GET /1.0 again.
+	Info   *api.Server
+	ETag   string
+	InfoAt time.Time
 
 	cancel context.CancelFunc
 }
@@ -208,7 +212,8 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 	// the caller's cancellation; later requests get the request timeout.
 	stop := context.AfterFunc(ctx, cancel)
 	start := time.Now()
-	info, _, err := srv.GetServer()
+	info, etag, err := srv.GetServer()
+	infoAt := time.Now()
 	if !stop() && err == nil {
 		// ctx ended just as the probe returned: base is already cancelled.
 		err = ctx.Err()
@@ -228,7 +233,7 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 	if t.project != "" {
 		srv = srv.UseProject(t.project)
 	}
-	return &Conn{Server: srv, Target: t.name, Endpoint: ep.display(), Info: info, cancel: cancel}, nil
+	return &Conn{Server: srv, Target: t.name, Endpoint: ep.display(), Info: info, ETag: etag, InfoAt: infoAt, cancel: cancel}, nil
 }
 
 // creds are the TLS file paths of a target; files are read at connect time

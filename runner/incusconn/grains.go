@@ -5,7 +5,8 @@ import (
 	"fmt"
 )
 
-// ServerGrains reads GET /1.0 and returns what grains["incus"] holds:
+// ServerGrains returns what grains["incus"] holds, from the GET /1.0 answer
+// read while connecting (c.Info; read again only when a Conn has none):
 // server_name, version, api_version, clustered, addresses, auth,
 // certificate_fingerprint, os_name, os_version, kernel_version, storage,
 // project, endpoint, and the member's core/cluster https addresses when
@@ -15,9 +16,12 @@ func ServerGrains(ctx context.Context, c *Conn) (map[string]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("failed to read grains of %s at %s: %w", c.Target, c.Endpoint, err)
 	}
-	s, _, err := c.Server.GetServer()
-	if err != nil {
-		return nil, fmt.Errorf("failed to read grains of %s at %s: %w", c.Target, c.Endpoint, err)
+	s := c.Info
+	if s == nil {
+		var err error
+		if s, _, err = c.Server.GetServer(); err != nil {
+			return nil, fmt.Errorf("failed to read grains of %s at %s: %w", c.Target, c.Endpoint, err)
+		}
 	}
 	env := s.Environment
 	addrs := make([]any, len(env.Addresses))

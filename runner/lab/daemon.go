@@ -74,6 +74,10 @@ func isExecutable(p string) bool {
 // process are reaped by init.
 var children sync.Map // pid -> chan struct{} closed on exit
 
+// exitErrs keeps how a daemon this process started ended (e.g. "signal:
+// killed"), for the error when it dies before it is ready.
+var exitErrs sync.Map // pid -> error
+
 func (l *Lab) start() error {
 	for i := range l.Members {
 		m := &l.Members[i]
@@ -102,10 +106,12 @@ func (l *Lab) start() error {
 		m.PID = cmd.Process.Pid
 		done := make(chan struct{})
 		children.Store(m.PID, done)
-		go func() {
-			_ = cmd.Wait()
+		go func(pid int) {
+			if err := cmd.Wait(); err != nil {
+				exitErrs.Store(pid, err)
+			}
 			close(done)
-		}()
+		}(m.PID)
 	}
 	return nil
 }
@@ -164,7 +170,11 @@ func waitReady(ctx context.Context, m Member, timeout time.Duration) (incus.Inst
 	var last error
 	for {
 		if !daemonAlive(m.PID, m.Dir) {
-			return nil, fmt.Errorf("failed to start lab member %s: incusd (pid %d) exited%s", m.Name, m.PID, logTail(m.Log))
+			how := ""
+			if err, ok := exitErrs.Load(m.PID); ok {
+				how = fmt.Sprintf(" (%v)", err)
+			}
+			return nil, fmt.Errorf("failed to start lab member %s: incusd (pid %d) exited%s%s", m.Name, m.PID, how, logTail(m.Log))
 		}
 		c, err := unixClient(m.Socket, 5*time.Second)
 		if err == nil {
@@ -276,10 +286,30 @@ func (l *Lab) Down(ctx context.Context) error {
 	if err := cleanDir(ctx, l.Dir); err != nil {
 		errs = append(errs, err)
 	}
+	// A killed incusd shows as a zombie while exit_group still tears
+	// down its other threads and their sockets: wait until the
+	// addresses are free, so `lab down && lab up` works at once.
+	for _, m := range l.Members {
+		if err := waitAddressFree(ctx, m.Address, killGrace); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("failed to stop lab in %s: %w", l.Dir, err)
 	}
 	return nil
+}
+
+// waitAddressFree polls until addr can be bound again, at most d.
+func waitAddressFree(ctx context.Context, addr string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := checkAddressFree(addr)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // cleanDir kills incusd processes serving any directory under dir, detaches

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"sync"
 )
 
 // Module serves a set of state functions (incus.cluster_member_present, ...).
@@ -83,6 +84,12 @@ type Target struct {
 	Name   string         `json:"name"`   // roster name; grain id
 	Roster map[string]any `json:"roster"` // the roster entry (connection fields), grains excluded
 	Grains map[string]any `json:"grains"`
+	// Pillar is the target's rendered pillar, for modules that render
+	// templates with the same context as the states (file.managed).
+	Pillar map[string]any `json:"pillar,omitempty"`
+	// StateRoot is the state tree directory, against which modules resolve
+	// salt:// and relative file sources.
+	StateRoot string `json:"state_root,omitempty"`
 }
 
 // Call is one state invocation.
@@ -116,14 +123,21 @@ type Outcome struct {
 	Comment string         `json:"comment,omitempty"`
 }
 
-// Registry maps module names to modules.
+// Registry maps module names to modules. Modules not added up front may
+// come from a Resolver (plugins), loaded on first lookup. A Registry is
+// safe for concurrent use.
 type Registry struct {
-	mods map[string]Module
+	mu       sync.Mutex
+	mods     map[string]Module
+	resolver Resolver
+	// failed records resolver errors, so a module that failed to load is
+	// not retried and the error can be reported (Err).
+	failed map[string]error
 }
 
 // NewRegistry returns a registry holding mods.
 func NewRegistry(mods ...Module) *Registry {
-	r := &Registry{mods: map[string]Module{}}
+	r := &Registry{mods: map[string]Module{}, failed: map[string]error{}}
 	for _, m := range mods {
 		r.Add(m)
 	}
@@ -131,19 +145,54 @@ func NewRegistry(mods ...Module) *Registry {
 }
 
 // Add registers m, replacing a module of the same name.
-func (r *Registry) Add(m Module) { r.mods[m.Name()] = m }
-
-// Get returns the named module.
-func (r *Registry) Get(name string) (Module, bool) {
-	m, ok := r.mods[name]
-	return m, ok
+func (r *Registry) Add(m Module) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mods[m.Name()] = m
 }
 
-// Names lists the registered modules, sorted.
+// Get returns the named module: a registered one, else one the resolver
+// loads now. A module that failed to load is reported missing; Err says
+// why.
+func (r *Registry) Get(name string) (Module, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m, ok := r.mods[name]; ok {
+		return m, true
+	}
+	if r.resolver == nil || r.failed[name] != nil {
+		return nil, false
+	}
+	m, err := r.resolver.Resolve(name)
+	if err != nil {
+		r.failed[name] = err
+		return nil, false
+	}
+	if m == nil {
+		return nil, false
+	}
+	r.mods[name] = m
+	return m, true
+}
+
+// Names lists the registered modules and those the resolver can load,
+// sorted, without loading any.
 func (r *Registry) Names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := make(map[string]bool, len(r.mods))
 	names := make([]string, 0, len(r.mods))
 	for n := range r.mods {
+		seen[n] = true
 		names = append(names, n)
+	}
+	if r.resolver != nil {
+		for _, n := range r.resolver.Names() {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -151,7 +200,7 @@ func (r *Registry) Names() []string {
 
 // Func returns the spec of module.function.
 func (r *Registry) Func(mod, fn string) (Module, FuncSpec, bool) {
-	m, ok := r.mods[mod]
+	m, ok := r.Get(mod)
 	if !ok {
 		return nil, FuncSpec{}, false
 	}

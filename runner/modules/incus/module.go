@@ -17,25 +17,39 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	incus "github.com/lxc/incus/v6/client"
 
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/roster"
 )
 
 // dialFunc connects to the roster entry name.
-type dialFunc func(ctx context.Context, name string) (incus.InstanceServer, error)
+type dialFunc func(ctx context.Context, name string) (*incusconn.Conn, error)
 
 // Module serves the incus.* state functions. Connections are opened on
 // first use and cached for the life of the Module (one run).
 type Module struct {
 	roster *roster.Roster
 	dial   dialFunc
+	// undial drops a connection of the dialer's (see forget); close
+	// releases the dialer's connections (see Close). Both may be nil.
+	undial func(name string)
+	close  func()
 
-	mu      sync.Mutex
-	conns   map[string]incus.InstanceServer
-	closers []func()
+	mu    sync.Mutex
+	conns map[string]incus.InstanceServer
+	// writes is the write generation: Apply bumps it before and after
+	// writing, which invalidates every remembered GET /1.0 answer (see
+	// cachedServer); lastWrite is when it last did (or the Module's
+	// creation).
+	writes    atomic.Uint64
+	lastWrite time.Time
+	// applying is non-zero during an Apply, which always reads afresh.
+	applying atomic.Int32
 }
 
 var _ module.Module = (*Module)(nil)
@@ -44,7 +58,9 @@ func newModule(r *roster.Roster, dial dialFunc) *Module {
 	if r == nil {
 		r = &roster.Roster{Entries: map[string]*roster.Entry{}}
 	}
-	return &Module{roster: r, dial: dial, conns: map[string]incus.InstanceServer{}}
+	// lastWrite starts at creation: a connection opened before (by a
+	// shared pool, in an earlier run) has no answer this run may trust.
+	return &Module{roster: r, dial: dial, conns: map[string]incus.InstanceServer{}, lastWrite: time.Now()}
 }
 
 // call is one invocation with its masker.
@@ -135,6 +151,8 @@ func (m *Module) Apply(ctx context.Context, c *module.Call, p *module.Plan) (*mo
 		return nil, fmt.Errorf("%s: apply without a plan", c.ID)
 	}
 	cc := &call{Call: c, mask: newMasker(f.spec, c.Args)}
+	m.beginWrite()
+	defer m.endWrite()
 	o, err := f.apply(ctx, m, cc, p)
 	if err != nil {
 		return nil, cc.mask.err(fmt.Errorf("%s: %w", c.ID, err))
@@ -185,10 +203,11 @@ func (m *Module) conn(ctx context.Context, name string) (incus.InstanceServer, e
 	if s, ok := m.conns[name]; ok {
 		return s, nil
 	}
-	s, err := m.dial(ctx, name)
+	c, err := m.dial(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to %s: %w", name, err)
 	}
+	s := m.cached(c)
 	m.conns[name] = s
 	return s, nil
 }
@@ -201,6 +220,9 @@ func (m *Module) forget(name string) {
 	// No Disconnect: it cancels the connection's context, and a caller
 	// may still hold the server for a final read.
 	delete(m.conns, name)
+	if m.undial != nil {
+		m.undial(name)
+	}
 }
 
 // targetName is the roster name of the call's target.

@@ -14,27 +14,32 @@ import (
 // incusconn (roster entry, else incus CLI remote) with opts; connections
 // are cached until Close.
 func New(r *roster.Roster, opts incusconn.Options) module.Module {
-	m := newModule(r, nil)
-	m.dial = func(ctx context.Context, name string) (incus.InstanceServer, error) {
-		c, err := incusconn.Connect(ctx, r, name, opts)
-		if err != nil {
-			return nil, err
-		}
-		m.closers = append(m.closers, c.Close) // conn() holds m.mu
-		return c.Server, nil
-	}
+	p := incusconn.NewPool(r, opts)
+	m := NewWithPool(r, p).(*Module)
+	m.close = p.Close
 	return m
 }
 
-// Close closes every connection the module opened. The engine may call it
-// (the module satisfies io.Closer) at the end of a run.
+// NewWithPool returns the incus module for one run, connecting through p,
+// which the caller shares (e.g. with grains, so a target's daemon is
+// reached once per run) and closes.
+func NewWithPool(r *roster.Roster, p *incusconn.Pool) module.Module {
+	m := newModule(r, func(ctx context.Context, name string) (*incusconn.Conn, error) {
+		return p.Get(ctx, name)
+	})
+	m.undial = p.Forget
+	return m
+}
+
+// Close closes every connection the module opened (not those of a pool
+// passed to NewWithPool). The engine may call it (the module satisfies
+// io.Closer) at the end of a run.
 func (m *Module) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, c := range m.closers {
-		c()
+	if m.close != nil {
+		m.close()
 	}
-	m.closers = nil
 	m.conns = map[string]incus.InstanceServer{}
 	return nil
 }

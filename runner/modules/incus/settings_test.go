@@ -116,8 +116,10 @@ func TestSettings(t *testing.T) {
 	}
 	e.mustConverged(m, managed)
 
-	// settings_absent.
+	// settings_absent. The key is set out of band, so a new run (module)
+	// sees it: within a run, a server read is reused until the run writes.
 	setKey(t, c3, "user.gone", "x")
+	m = e.newModule()
 	absent := mkcall("node1", "settings_absent", "gone", map[string]any{"key": "user.gone"})
 	e.mustApply(m, absent)
 	e.mustConverged(m, absent)

@@ -1,0 +1,372 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	incus "github.com/lxc/incus/v6/client"
+
+	"github.com/statectl/statectl/runner/incusconn"
+	"github.com/statectl/statectl/runner/lock"
+	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/planfile"
+	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/roster"
+	"github.com/statectl/statectl/runner/state"
+	"github.com/statectl/statectl/runner/watch"
+)
+
+// preflightTimeout bounds the reachability check before a watch pass.
+const preflightTimeout = 5 * time.Second
+
+// watcher is one `statectl watch` invocation.
+type watcher struct {
+	a      *app
+	args   []string // the whole command line, re-parsed on SIGHUP
+	expr   string
+	sls    []string
+	rec    *watch.Recorder
+	events chan struct{}
+	// listeners maps a target to the cancel of its event listener.
+	listeners map[string]context.CancelFunc
+	lmu       sync.Mutex
+	// interrupted is set when the last pass was cut short by SIGINT.
+	interrupted bool
+}
+
+// watchCmd is `statectl watch TARGET [SLS...]`: the reconcile loop.
+func (a *app) watchCmd(rest, all []string) error {
+	expr, sls, err := targetArgs("watch", rest, true)
+	if err != nil {
+		return err
+	}
+	if a.opts.interval <= 0 {
+		return usageError("e.g. --interval 10m", "--interval must be positive")
+	}
+	var log io.Writer = a.stdout
+	if a.opts.logFile != "" {
+		f, err := os.OpenFile(a.opts.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return &cliError{code: report.ExitError, err: fmt.Errorf("failed to open log file: %w", err)}
+		}
+		defer f.Close()
+		log = f
+	}
+	w := &watcher{a: a, args: all, expr: expr, sls: sls, rec: watch.NewRecorder(log),
+		events: make(chan struct{}, 1), listeners: map[string]context.CancelFunc{}}
+	if a.opts.metricsAddr != "" {
+		stop, err := w.serveMetrics(a.opts.metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
+	stop := make(chan struct{})
+	reload := make(chan struct{}, 1)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		stopped := false
+		for s := range sigs {
+			switch {
+			case s == syscall.SIGHUP:
+				w.logf("SIGHUP: re-reading inputs")
+				notify(reload)
+			case !stopped:
+				w.logf("SIGTERM: stopping after the current pass")
+				stopped = true
+				close(stop)
+			}
+		}
+	}()
+	defer w.stopListeners()
+
+	w.logf("watching %s every %s (splay %s)", expr, a.opts.interval, a.opts.splay)
+	err = watch.Run(a.ctx, watch.Config{
+		Interval: a.opts.interval,
+		Splay:    a.opts.splay,
+		Debounce: a.opts.debounce,
+		Pass:     w.pass,
+		Inputs:   w.inputsDigest,
+		Events:   w.events,
+		Reload:   reload,
+		Stop:     stop,
+	})
+	w.logf("stopped")
+	if err != nil && w.interrupted {
+		return exitCode(report.ExitFailed)
+	}
+	return nil
+}
+
+// notify sends on a buffered channel without blocking: a pending signal
+// already covers this one.
+func notify(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watcher) logf(format string, args ...any) {
+	fmt.Fprintf(w.a.stderr, "statectl: watch: "+format+"\n", args...)
+}
+
+// serveMetrics serves /metrics and /healthz until the returned stop.
+func (w *watcher) serveMetrics(addr string) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &cliError{code: report.ExitError, err: fmt.Errorf("failed to listen on %s: %w", addr, err)}
+	}
+	srv := &http.Server{Handler: w.rec.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	w.logf("metrics on http://%s/metrics, health on http://%s/healthz", ln.Addr(), ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// inputsDigest digests the files a pass reads, to notice an edit after a
+// render or compile error.
+func (w *watcher) inputsDigest() string {
+	o := w.a.opts
+	var parts []string
+	for _, d := range []string{o.states, o.pillar} {
+		s, err := planfile.TreeDigest(d)
+		parts = append(parts, s, fmt.Sprint(err))
+	}
+	for _, f := range []string{o.roster, o.config} {
+		data, err := os.ReadFile(f)
+		parts = append(parts, string(data), fmt.Sprint(err))
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// reload re-parses the command line and statectl.yaml (SIGHUP). The loop's
+// own settings (interval, splay, debounce, log file, metrics address) keep
+// their start values.
+func (w *watcher) reload() error {
+	var o options
+	fresh := &app{stdout: w.a.stdout, stderr: w.a.stderr, ctx: w.a.ctx}
+	fresh.flags = newFlags(&o)
+	if err := fresh.flags.Parse(w.args); err != nil {
+		return err
+	}
+	fresh.opts = o
+	if err := fresh.loadConfig(); err != nil {
+		return err
+	}
+	keep := w.a.opts
+	o = fresh.opts
+	o.interval, o.splay, o.debounce, o.logFile, o.metricsAddr = keep.interval, keep.splay, keep.debounce, keep.logFile, keep.metricsAddr
+	w.a.opts = o
+	w.a.flags = fresh.flags
+	return nil
+}
+
+// pass is one reconcile pass over every selected target; its outcome is
+// the worst: a transient failure anywhere retries soon.
+func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
+	a := w.a
+	start := time.Now()
+	w.logf("pass %d (%s)", info.Seq, info.Trigger)
+	fail := func(target string, out watch.Outcome, err error) watch.Outcome {
+		w.record(watch.Record{Pass: info.Seq, Target: target, Trigger: info.Trigger, Test: a.opts.test, Start: start,
+			DurationMS: ms(time.Since(start)), Outcome: out.String(), Error: oneLine(err)})
+		return out
+	}
+	if info.Trigger == watch.Reload {
+		if err := w.reload(); err != nil {
+			return fail(w.expr, watch.Terminal, fmt.Errorf("failed to reload: %w", err))
+		}
+	}
+	a.roster = nil // re-read: the roster may have changed
+	if _, err := a.override(); err != nil {
+		return fail(w.expr, watch.Terminal, err)
+	}
+	nodes, err := a.selectTargets(w.expr)
+	if err != nil {
+		return fail(w.expr, watch.Terminal, err)
+	}
+	reg := a.registry()
+	defer closeModules(reg)
+	worst := watch.OK
+	names := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		names = append(names, n.name)
+		out := w.target(n, reg, info)
+		if out == watch.Failed || (out == watch.Terminal && worst == watch.OK) {
+			worst = out
+		}
+		if ctx.Err() != nil {
+			w.interrupted = true
+			break
+		}
+	}
+	w.syncListeners(names)
+	return worst
+}
+
+// target runs one target's pass and records it.
+func (w *watcher) target(n *node, reg *module.Registry, info watch.PassInfo) watch.Outcome {
+	a := w.a
+	start := time.Now()
+	drift := 0
+	run, err := a.pass(n, reg, w.sls, passOptions{
+		function: "state.watch",
+		check: func(_ *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
+			if len(p.Changes) > 0 || p.Fail {
+				drift++
+			}
+			return p, nil
+		},
+		preflight: w.reachable,
+	})
+	rec := watch.Record{Pass: info.Seq, Target: n.name, Trigger: info.Trigger, Test: a.opts.test, Start: start, Drift: drift}
+	if err != nil {
+		var busy *lock.BusyError
+		var unreachable *unreachableError
+		out := watch.Terminal // bad input: render, pillar, compile
+		if errors.As(err, &busy) || errors.As(err, &unreachable) {
+			out = watch.Failed
+		}
+		rec.Outcome, rec.Error, rec.DurationMS = out.String(), oneLine(err), ms(time.Since(start))
+		w.record(rec)
+		return out
+	}
+	c := report.Count(run)
+	rec.DurationMS = ms(time.Since(start))
+	rec.States, rec.Changed, rec.Failed = c.Total, c.Changed, c.Failed
+	for _, r := range run.Results {
+		if r.Failed() {
+			rec.FailedStates = append(rec.FailedStates, r.ID)
+		}
+		if !run.Test && r.Changed() && !r.Failed() {
+			rec.Corrected++
+		}
+	}
+	out := watch.OK
+	if c.Failed > 0 || run.Interrupted {
+		out = watch.Failed
+	}
+	if run.Interrupted {
+		rec.Error = "interrupted"
+	}
+	rec.Outcome = out.String()
+	w.record(rec)
+	return out
+}
+
+func (w *watcher) record(rec watch.Record) {
+	if err := w.rec.Add(rec); err != nil {
+		w.logf("warning: %v", err)
+	}
+	line := fmt.Sprintf("pass %d %s: %s, %d states, drift %d, corrected %d, failed %d (%.0fms)",
+		rec.Pass, rec.Target, rec.Outcome, rec.States, rec.Drift, rec.Corrected, rec.Failed, rec.DurationMS)
+	if rec.Error != "" {
+		line += ": " + rec.Error
+	}
+	w.logf("%s", line)
+}
+
+// unreachableError marks a target whose daemon did not answer: transient.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return "cluster unreachable: " + e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// reachable checks the target's daemon answers before a pass: otherwise
+// every state would fail one by one with the same connection error.
+func (w *watcher) reachable(n *node) error {
+	if n.entry == nil || (n.entry.Socket == "" && n.entry.URL == "") {
+		return nil // no daemon to ask (e.g. local test states)
+	}
+	ctx, cancel := context.WithTimeout(w.a.ctx, preflightTimeout)
+	defer cancel()
+	c, err := incusconn.Connect(ctx, w.a.loadRoster(), n.name, incusconn.Options{ConnectTimeout: preflightTimeout, RequestTimeout: preflightTimeout})
+	if err != nil {
+		return &unreachableError{err: err}
+	}
+	c.Close()
+	return nil
+}
+
+// syncListeners follows the lifecycle events of each selected target's
+// daemon, starting and stopping listeners as the selection changes.
+func (w *watcher) syncListeners(names []string) {
+	w.lmu.Lock()
+	defer w.lmu.Unlock()
+	want := map[string]bool{}
+	rosterFile := w.a.opts.roster
+	for _, name := range names {
+		want[name] = true
+		if _, ok := w.listeners[name]; ok {
+			continue
+		}
+		ent := w.a.loadRoster().Entries[name]
+		if ent == nil || (ent.Socket == "" && ent.URL == "") {
+			continue
+		}
+		ctx, cancel := context.WithCancel(w.a.ctx)
+		w.listeners[name] = cancel
+		go watch.Listen(ctx, dialer(rosterFile, name), w.a.opts.interval, func(reason string) {
+			w.logf("%s: event %s", name, reason)
+			notify(w.events)
+		}, func(format string, args ...any) { w.logf(name+": "+format, args...) })
+	}
+	for name, cancel := range w.listeners {
+		if !want[name] {
+			cancel()
+			delete(w.listeners, name)
+		}
+	}
+}
+
+func (w *watcher) stopListeners() {
+	w.lmu.Lock()
+	defer w.lmu.Unlock()
+	for name, cancel := range w.listeners {
+		cancel()
+		delete(w.listeners, name)
+	}
+}
+
+// dialer connects to target name as the roster file says at dial time.
+func dialer(rosterFile, name string) watch.Dialer {
+	return func(ctx context.Context) (incus.InstanceServer, func(), error) {
+		r, err := roster.Load(rosterFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+		defer cancel()
+		c, err := incusconn.Connect(cctx, r, name, incusconn.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return c.Server, c.Close, nil
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func oneLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}

@@ -1,0 +1,42 @@
+package cli
+
+const planHelp = `statectl plan TARGET [SLS...] -o FILE
+
+A dry run (apply --test) that also saves, per target, every state's plan:
+its changes, comment, predicted failure and the module's private data (the
+ETags read), with a digest of the inputs (state tree, pillar tree, roster,
+--pillar-override, target, SLS list, statectl version). The report and exit
+codes are those of apply --test (--detailed-exitcode: 3 = changes pending).
+The file is written only when every target was planned completely.
+
+  statectl plan node2 -o plan.json
+  statectl apply --plan plan.json
+
+apply --plan checks the whole plan before applying anything: any changed
+input, compiled state, or live object (a state's changes or ETag differ)
+refuses it with "plan is stale; plan again" and exit 1. States planned
+after an earlier state changed something (settings after a join) may
+change only what the saved plan said. See docs/ci.md.
+`
+
+const watchHelp = `statectl watch TARGET [SLS...]
+
+Drift correction: a reconcile loop that runs a pass (read roster, pillar,
+grains and the live cluster, plan, apply; with --test only report) at
+start, every --interval (plus up to --splay) and within seconds of a
+cluster lifecycle event (config-updated, cluster-member-*,
+cluster-group-*), debounced by --debounce. A pass that fails (cluster
+unreachable, a failed state, the target locked by another run) is retried
+with exponential backoff up to the interval; a render, pillar or compile
+error waits for the input files to change (or the interval).
+
+Each pass takes the target's run lock (--lock-dir, --lock-timeout), as
+apply does. One JSON line per target and pass goes to --log-file (default
+stdout); progress goes to stderr. --metrics-addr serves Prometheus metrics
+(statectl_*) on /metrics and a health check on /healthz.
+
+Signals: SIGTERM finishes the running pass and exits 0; SIGHUP runs a pass
+with freshly read inputs and statectl.yaml (the loop's own flags keep their
+values); Ctrl-C interrupts the running pass between states.
+See docs/watch.md.
+`
