@@ -449,6 +449,27 @@ func TestRequisitesTestMode(t *testing.T) {
 			},
 		},
 		{
+			// Salt #14745: a state planned against a system an earlier
+			// state would change cannot be predicted to fail; the chain
+			// after it is not either. Without a pending change it fails.
+			name: "a failing plan behind a predicted change is None, not False",
+			test: true,
+			states: []st{
+				{id: "A", args: changes},
+				{id: "B", args: fails, req: on(state.Require, "A")},
+				{id: "C", args: map[string]any{"plan_error": "not clustered"}, req: on(state.Require, "B")},
+				{id: "D", args: clean},
+				{id: "E", args: fails, req: on(state.Require, "D")},
+			},
+			want: map[string]want{
+				"A": {res: "none", changed: true, plan: 1},
+				"B": {res: "none", comment: "Cannot be predicted until A would have changed; planned against the current system: plan of B", plan: 1},
+				"C": {res: "none", comment: "Cannot be predicted until B would have changed; planned against the current system: not clustered", plan: 1},
+				"D": {res: "true", plan: 1},
+				"E": {res: "false", comment: "plan of E", plan: 1},
+			},
+		},
+		{
 			name: "onchanges fires on a predicted change",
 			test: true,
 			states: []st{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/state"
@@ -73,6 +74,9 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 	call := e.call(s, e.opts.Test)
 	plan, err := guard(sctx, func(ctx context.Context) (planT, error) { return f.mod.Plan(ctx, call) })
 	if err != nil {
+		if v, ok := e.unpredictable(i, e.errComment(ctx, sctx, s, "plan", err)); ok && ctx.Err() == nil && sctx.Err() == nil {
+			return v
+		}
 		return failed(e.errComment(ctx, sctx, s, "plan", err))
 	}
 	if plan == nil {
@@ -93,6 +97,9 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 		v = verdict{changes: plan.Changes, comment: plan.Comment}
 		switch {
 		case plan.Fail:
+			if u, ok := e.unpredictable(i, plan.Comment); ok {
+				return u
+			}
 			v.result = state.Bool(false)
 		case len(plan.Changes) == 0:
 			v.result = state.Bool(true)
@@ -222,4 +229,29 @@ func (e *executor) prior() []*state.Result {
 		}
 	}
 	return out
+}
+
+// unpredictable is test mode's answer for a state whose plan fails while a
+// state it depends on would change first (Salt #14745: a member cannot be
+// planned against a cluster that the run has yet to create). Its plan read
+// a system the run would have changed by then, so the failure is not a
+// prediction: the result is None and the comment says what it waits for.
+func (e *executor) unpredictable(i int, why string) (verdict, bool) {
+	if !e.opts.Test {
+		return verdict{}, false
+	}
+	var pending []string
+	for _, d := range e.c.States[i].Deps {
+		if d.Kind == state.OnFail || d.Kind == state.Prereq {
+			continue
+		}
+		if r := e.results[d.Index]; r != nil && r.Result == nil {
+			pending = append(pending, r.ID)
+		}
+	}
+	if len(pending) == 0 {
+		return verdict{}, false
+	}
+	return verdict{comment: fmt.Sprintf("Cannot be predicted until %s would have changed; planned against the current system: %s",
+		strings.Join(pending, ", "), why)}, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -206,11 +207,11 @@ func applySettings(ctx context.Context, m *Module, c *call, p *module.Plan) (*mo
 		}
 		return nil, fmt.Errorf("failed to update server config of %s: %w", label, err)
 	}
-	after, err := readServer(view)
+	left, err := settleSettings(ctx, view, w)
 	if err != nil {
 		return nil, fmt.Errorf("%s: re-reading after the update: %w", label, err)
 	}
-	if _, left, _ := w.diff(after); len(left) > 0 {
+	if len(left) > 0 {
 		return &module.Outcome{Failed: true, Changes: changes, Comment: fmt.Sprintf(
 			"Server settings of %s updated, but Incus stores different values for %s", label, strings.Join(sortedKeys(left), ", "))}, nil
 	}
@@ -305,4 +306,30 @@ func orNone(s string) string {
 		return "unset"
 	}
 	return s
+}
+
+// settleTime bounds how long a write may take to show in GET /1.0: under
+// load a member can answer from its in-memory config before the raft
+// commit has reached it (seen once in a few hundred lab runs).
+const settleTime = 2 * time.Second
+
+// settleSettings re-reads the server config until it holds what w wants,
+// at most settleTime, and returns the keys that still differ.
+func settleSettings(ctx context.Context, view incus.InstanceServer, w *settingsWant) (map[string]any, error) {
+	deadline := time.Now().Add(settleTime)
+	for {
+		after, err := readServer(view)
+		if err != nil {
+			return nil, err
+		}
+		_, left, _ := w.diff(after)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left, nil
+		}
+		select {
+		case <-ctx.Done():
+			return left, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
