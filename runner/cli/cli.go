@@ -20,6 +20,7 @@ import (
 	"github.com/statectl/statectl/runner/config"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/plugin"
+	"github.com/statectl/statectl/runner/render"
 	"github.com/statectl/statectl/runner/report"
 	"github.com/statectl/statectl/runner/roster"
 )
@@ -68,6 +69,12 @@ type app struct {
 	ctx    context.Context
 	// roster is loaded once per invocation (see loadRoster).
 	roster *roster.Roster
+	// pool shares Incus connections within one run (see registry).
+	pool *incusconn.Pool
+	// states renders the state tree for every target of one run, so each
+	// template is parsed once per run; dropped with the run's modules so
+	// a watch pass sees edited files.
+	states *render.Renderer
 	// now pins the engine's clock (see clockEnv); nil means time.Now.
 	now func() time.Time
 	// counter counts the run's Incus requests (see MainCounted).

@@ -84,7 +84,7 @@ func (a *app) apply(args []string) error {
 		return a.applyPlan(expr, sls, format, opts)
 	}
 	reg := a.registry()
-	defer closeModules(reg)
+	defer a.closeModules(reg)
 	var runs []*report.Run
 	err = a.eachTarget(expr, func(n *node) (int, error) {
 		run, err := a.pass(n, reg, sls, passOptions{function: "state.apply"})
@@ -142,7 +142,7 @@ func (a *app) render(args []string) error {
 		return err
 	}
 	reg := a.registry()
-	defer closeModules(reg)
+	defer a.closeModules(reg)
 	return a.dataCommand(expr, func(n *node) (any, error) {
 		c, err := a.compile(n, reg, sls)
 		if err != nil {
@@ -187,7 +187,7 @@ func (a *app) modulesCmd(args []string) error {
 		return err
 	}
 	reg := a.registry()
-	defer closeModules(reg)
+	defer a.closeModules(reg)
 	names := args
 	if len(names) == 0 {
 		names = reg.Names()

@@ -22,9 +22,13 @@ import (
 // module reaches other members (join through `cluster:`) by their roster
 // names, so it gets the whole roster.
 func (a *app) registry() *module.Registry {
+	// One pool per run: grains and the incus module reach each daemon
+	// once. A new pool per registry keeps watch passes from reusing
+	// connections or answers across passes.
+	a.pool = incusconn.NewPool(a.loadRoster(), incusconn.Options{Counter: a.counter})
 	reg := module.NewRegistry(
 		testmod.New(),
-		incus.New(a.loadRoster(), incusconn.Options{Counter: a.counter}),
+		incus.NewWithPool(a.loadRoster(), a.pool),
 	)
 	reg.SetResolver(a.pluginHost())
 	return reg
@@ -32,12 +36,17 @@ func (a *app) registry() *module.Registry {
 
 // closeModules releases what modules hold for a run (connections, plugin
 // processes). Only loaded modules: closing must not start a plugin.
-func closeModules(reg *module.Registry) {
+func (a *app) closeModules(reg *module.Registry) {
 	for _, m := range reg.Loaded() {
 		if c, ok := m.(io.Closer); ok {
 			c.Close()
 		}
 	}
+	if a.pool != nil {
+		a.pool.Close()
+		a.pool = nil
+	}
+	a.states = nil
 }
 
 // loadRoster returns the roster (empty when the file is missing or bad:
@@ -79,12 +88,21 @@ func (a *app) incusGrains(ctx context.Context, name string, entry *roster.Entry)
 	}
 	ctx, cancel := context.WithTimeout(ctx, grainsTimeout)
 	defer cancel()
-	c, err := incusconn.Connect(ctx, a.loadRoster(), name, incusconn.Options{ConnectTimeout: grainsTimeout, RequestTimeout: grainsTimeout, Counter: a.counter})
+	var c *incusconn.Conn
+	var err error
+	if a.pool != nil {
+		// The run's pool: the module plans over this connection later.
+		c, err = a.pool.Get(ctx, name)
+	} else {
+		c, err = incusconn.Connect(ctx, a.loadRoster(), name, incusconn.Options{ConnectTimeout: grainsTimeout, RequestTimeout: grainsTimeout, Counter: a.counter})
+		if c != nil {
+			defer c.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(a.stderr, "statectl: warning: %s: no incus grains: %v\n", name, err)
 		return nil, nil
 	}
-	defer c.Close()
 	g, err := incusconn.ServerGrains(ctx, c)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "statectl: warning: %s: no incus grains: %v\n", name, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/pillar"
+	"github.com/statectl/statectl/runner/render"
 	"github.com/statectl/statectl/runner/report"
 	"github.com/statectl/statectl/runner/roster"
 	"github.com/statectl/statectl/runner/state"
@@ -161,10 +162,14 @@ func (a *app) compile(n *node, reg *module.Registry, sls []string) (*state.Compi
 	if err != nil {
 		return nil, err
 	}
+	if a.states == nil {
+		a.states = render.New(a.opts.states)
+	}
 	opts := compile.Options{
 		Root:     a.opts.states,
 		Target:   &target.Subject{ID: n.name, Grains: n.grains, Pillar: p},
 		Registry: reg,
+		Renderer: a.states,
 	}
 	var c *state.Compiled
 	if len(sls) == 0 {

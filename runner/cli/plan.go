@@ -55,7 +55,7 @@ func (a *app) planCmd(args []string) error {
 		file.Created = a.now().UTC()
 	}
 	reg := a.registry()
-	defer closeModules(reg)
+	defer a.closeModules(reg)
 	var runs []*report.Run
 	complete := true
 	err = a.eachTarget(expr, func(n *node) (int, error) {
@@ -171,7 +171,7 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 	}
 
 	reg := a.registry()
-	defer closeModules(reg)
+	defer a.closeModules(reg)
 	// Compile and lock every target first: the check and the apply must
 	// see no other run in between.
 	var targets []*planTarget

@@ -203,7 +203,7 @@ func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
 		return fail(w.expr, watch.Terminal, err)
 	}
 	reg := a.registry()
-	defer closeModules(reg)
+	defer a.closeModules(reg)
 	worst := watch.OK
 	names := make([]string, 0, len(nodes))
 	for _, n := range nodes {
