@@ -95,7 +95,7 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.pillar, "pillar", "./pillar", "pillar tree `DIR` (has top.sls)")
 	fs.StringVar(&o.roster, "roster", "./roster.yaml", "roster `FILE` naming the targets")
 	fs.StringVar(&o.pillarOverride, "pillar-override", "", "`JSON` object merged over the pillar (YAML flow syntax works too)")
-	fs.StringVar(&o.out, "out", "", "output `FORMAT`: human, json or yaml (default human for apply, yaml otherwise)")
+	fs.StringVar(&o.out, "out", "", "output `FORMAT`: human, json, yaml; for apply/plan also json-v1, markdown, junit (default human for apply, yaml otherwise)")
 	fs.StringVar(&o.stateOutput, "state-output", "full", "human layout per state: full, terse, mixed or changes")
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour human output (it is only coloured on a terminal anyway)")
 	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 3 when states succeeded and changed (or, with --test, would change)")
