@@ -101,8 +101,8 @@ func TestTypeOK(t *testing.T) {
 		{module.TypeAny, []any{map[string]any{}}, true},
 	}
 	for _, tt := range tests {
-		if got := typeOK(tt.typ, tt.v); got != tt.want {
-			t.Errorf("typeOK(%s, %#v) = %v, want %v", tt.typ, tt.v, got, tt.want)
+		if got := tt.typ.Accepts(tt.v); got != tt.want {
+			t.Errorf("%s.Accepts(%#v) = %v, want %v", tt.typ, tt.v, got, tt.want)
 		}
 	}
 }

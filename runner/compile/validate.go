@@ -72,7 +72,7 @@ func (c *compiler) validate() {
 				continue
 			}
 			v := st.Args[k]
-			if v == nil || typeOK(a.Type, v) {
+			if v == nil || a.Type.Accepts(v) {
 				continue
 			}
 			fail(n.argFile[k], n.argLine[k], k, "", "argument '%s' of %s must be %s, got %s", k, full, typeDesc(a.Type), valueType(v))
@@ -97,48 +97,6 @@ func joinHint(a, b string) string {
 		return b
 	}
 	return a + " " + b
-}
-
-func typeOK(t module.ArgType, v any) bool {
-	switch t {
-	case module.TypeString:
-		switch v.(type) {
-		case string, int, int64, uint64, float64, bool:
-			return true
-		}
-		return false
-	case module.TypeBool:
-		_, ok := v.(bool)
-		return ok
-	case module.TypeInt:
-		switch v.(type) {
-		case int, int64, uint64:
-			return true
-		}
-		return false
-	case module.TypeList:
-		_, ok := v.([]any)
-		return ok
-	case module.TypeMap:
-		_, ok := v.(map[string]any)
-		return ok
-	case module.TypeStringList:
-		switch x := v.(type) {
-		case string:
-			return true
-		case []any:
-			for _, e := range x {
-				switch e.(type) {
-				case string, int, int64, uint64, float64:
-				default:
-					return false
-				}
-			}
-			return true
-		}
-		return false
-	}
-	return true // any, or a type this version does not know
 }
 
 func typeDesc(t module.ArgType) string {

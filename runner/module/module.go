@@ -52,6 +52,61 @@ const (
 	TypeStringList ArgType = "string_list" // a string or a list of strings
 )
 
+// Known reports whether t is a type this version understands.
+func (t ArgType) Known() bool {
+	switch t {
+	case TypeAny, TypeString, TypeBool, TypeInt, TypeList, TypeMap, TypeStringList:
+		return true
+	}
+	return false
+}
+
+// Accepts reports whether v, a YAML-decoded value (string, int, float64,
+// bool, []any, map[string]any), has type t. Scalars are accepted as
+// strings because YAML turns unquoted 8443 or true into numbers and
+// booleans; modules stringify them. Unknown types accept anything.
+func (t ArgType) Accepts(v any) bool {
+	switch t {
+	case TypeString:
+		switch v.(type) {
+		case string, int, int64, uint64, float64, bool:
+			return true
+		}
+		return false
+	case TypeBool:
+		_, ok := v.(bool)
+		return ok
+	case TypeInt:
+		switch v.(type) {
+		case int, int64, uint64:
+			return true
+		}
+		return false
+	case TypeList:
+		_, ok := v.([]any)
+		return ok
+	case TypeMap:
+		_, ok := v.(map[string]any)
+		return ok
+	case TypeStringList:
+		switch x := v.(type) {
+		case string:
+			return true
+		case []any:
+			for _, e := range x {
+				switch e.(type) {
+				case string, int, int64, uint64, float64:
+				default:
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	return true
+}
+
 // ArgSpec documents and types one argument.
 type ArgSpec struct {
 	Name     string  `json:"name"`

@@ -78,10 +78,10 @@ func Run(t *testing.T, c Case) {
 				if a.Doc == "" {
 					t.Errorf("%s: argument %s has no doc", f.Name, a.Name)
 				}
-				if !knownType(a.Type) {
+				if !a.Type.Known() {
 					t.Errorf("%s: argument %s has unknown type %q", f.Name, a.Name, a.Type)
 				}
-				if a.Default != nil && !typeOK(a.Type, a.Default) {
+				if a.Default != nil && !a.Type.Accepts(a.Default) {
 					t.Errorf("%s: argument %s: default %v is not a %s", f.Name, a.Name, a.Default, a.Type)
 				}
 			}
@@ -168,7 +168,7 @@ func (c *Case) check(specs map[string]module.FuncSpec, s Step) error {
 		if !ok && k != "name" {
 			return fmt.Errorf("unknown argument %s", k)
 		}
-		if ok && v != nil && !typeOK(a.Type, v) {
+		if ok && v != nil && !a.Type.Accepts(v) {
 			return fmt.Errorf("argument %s must be %s", k, a.Type)
 		}
 	}
@@ -208,56 +208,4 @@ func (c *Case) apply(s Step, p *module.Plan) (*module.Outcome, error) {
 		err = fmt.Errorf("no outcome")
 	}
 	return out, err
-}
-
-func knownType(t module.ArgType) bool {
-	switch t {
-	case module.TypeAny, module.TypeString, module.TypeBool, module.TypeInt,
-		module.TypeList, module.TypeMap, module.TypeStringList:
-		return true
-	}
-	return false
-}
-
-// typeOK mirrors the compiler's check of a YAML-decoded value.
-func typeOK(t module.ArgType, v any) bool {
-	switch t {
-	case module.TypeString:
-		switch v.(type) {
-		case string, int, int64, uint64, float64, bool:
-			return true
-		}
-		return false
-	case module.TypeBool:
-		_, ok := v.(bool)
-		return ok
-	case module.TypeInt:
-		switch v.(type) {
-		case int, int64, uint64:
-			return true
-		}
-		return false
-	case module.TypeList:
-		_, ok := v.([]any)
-		return ok
-	case module.TypeMap:
-		_, ok := v.(map[string]any)
-		return ok
-	case module.TypeStringList:
-		switch x := v.(type) {
-		case string:
-			return true
-		case []any:
-			for _, e := range x {
-				switch e.(type) {
-				case string, int, int64, uint64, float64:
-				default:
-					return false
-				}
-			}
-			return true
-		}
-		return false
-	}
-	return true
 }
