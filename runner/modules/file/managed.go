@@ -69,14 +69,14 @@ func validateManaged(call *module.Call) error {
 		return err
 	}
 	_, hasContents := call.Args["contents"]
-	source := str(call.Args, "source", "")
+	source := module.StringArg(call.Args, "source", "")
 	if hasContents && source != "" {
 		return fmt.Errorf("contents and source are mutually exclusive")
 	}
-	if t := str(call.Args, "template", ""); t != "" && t != "jinja" {
+	if t := module.StringArg(call.Args, "template", ""); t != "" && t != "jinja" {
 		return fmt.Errorf("template %q is not supported (only jinja)", t)
 	}
-	if t := str(call.Args, "template", ""); t != "" && source == "" {
+	if t := module.StringArg(call.Args, "template", ""); t != "" && source == "" {
 		return fmt.Errorf("template needs a source")
 	}
 	_, _, err := parseMode(call.Args["mode"])
@@ -110,11 +110,11 @@ func wanted(call *module.Call) (*want, error) {
 	p, _ := path(call)
 	w := &want{
 		path:     p,
-		user:     str(call.Args, "user", ""),
-		group:    str(call.Args, "group", ""),
-		makedirs: boolean(call.Args, "makedirs", false),
-		replace:  boolean(call.Args, "replace", true),
-		show:     boolean(call.Args, "show_changes", true),
+		user:     module.StringArg(call.Args, "user", ""),
+		group:    module.StringArg(call.Args, "group", ""),
+		makedirs: module.BoolArg(call.Args, "makedirs", false),
+		replace:  module.BoolArg(call.Args, "replace", true),
+		show:     module.BoolArg(call.Args, "show_changes", true),
 	}
 	w.mode, w.hasMode, _ = parseMode(call.Args["mode"])
 	var err error
@@ -129,15 +129,15 @@ func wanted(call *module.Call) (*want, error) {
 		}
 	}
 	if c, ok := call.Args["contents"]; ok {
-		s := str(call.Args, "contents", "")
+		s := module.StringArg(call.Args, "contents", "")
 		if c == nil {
 			s = ""
 		}
-		if boolean(call.Args, "contents_newline", true) && !strings.HasSuffix(s, "\n") {
+		if module.BoolArg(call.Args, "contents_newline", true) && !strings.HasSuffix(s, "\n") {
 			s += "\n"
 		}
 		w.content = []byte(s)
-	} else if src := str(call.Args, "source", ""); src != "" {
+	} else if src := module.StringArg(call.Args, "source", ""); src != "" {
 		if w.content, err = source(call, src); err != nil {
 			return nil, err
 		}
@@ -165,7 +165,7 @@ func source(call *module.Call, src string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source file %s not found: %w", src, err)
 	}
-	if str(call.Args, "template", "") != "jinja" {
+	if module.StringArg(call.Args, "template", "") != "jinja" {
 		return data, nil
 	}
 	ctx := &render.Context{SLS: call.SLS}

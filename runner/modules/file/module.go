@@ -90,7 +90,7 @@ func (Module) Apply(ctx context.Context, call *module.Call, plan *module.Plan) (
 
 // path returns the state's absolute, cleaned path (its name).
 func path(call *module.Call) (string, error) {
-	name := str(call.Args, "name", call.Name)
+	name := module.StringArg(call.Args, "name", call.Name)
 	if name == "" {
 		return "", errors.New("name (the path) is empty")
 	}
@@ -162,24 +162,4 @@ func lookupGroup(name string) (int, error) {
 		return 0, fmt.Errorf("Group %s is not available", name)
 	}
 	return strconv.Atoi(g.Gid)
-}
-
-// str returns a string argument.
-func str(args map[string]any, key, def string) string {
-	v, ok := args[key]
-	if !ok || v == nil {
-		return def
-	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return fmt.Sprint(v)
-}
-
-// boolean returns a bool argument (the schema checked its type).
-func boolean(args map[string]any, key string, def bool) bool {
-	if b, ok := args[key].(bool); ok {
-		return b
-	}
-	return def
 }

@@ -118,7 +118,7 @@ func (Module) Validate(call *module.Call) error {
 	if !known(call.Function) {
 		return fmt.Errorf("unknown function test.%s", call.Function)
 	}
-	if call.Function == "show_notification" && str(call.Args, "text", "") == "" {
+	if call.Function == "show_notification" && module.StringArg(call.Args, "text", "") == "" {
 		return fmt.Errorf("state %s: missing required argument text", call.ID)
 	}
 	return nil
@@ -138,7 +138,7 @@ func (Module) Plan(_ context.Context, call *module.Call) (*module.Plan, error) {
 	case "nop":
 		return &module.Plan{Comment: "Success!"}, nil
 	case "succeed_without_changes":
-		return &module.Plan{Comment: str(call.Args, "comment", "Success!")}, nil
+		return &module.Plan{Comment: module.StringArg(call.Args, "comment", "Success!")}, nil
 	case "succeed_with_changes":
 		return &module.Plan{Changes: changeData(),
 			Comment: "If we weren't testing, this would be successful with changes"}, nil
@@ -149,18 +149,18 @@ func (Module) Plan(_ context.Context, call *module.Call) (*module.Plan, error) {
 		return &module.Plan{Fail: true, Changes: changeData(),
 			Comment: "If we weren't testing, this would be failed with changes"}, nil
 	case "configurable_test_state":
-		p := &module.Plan{Fail: !boolean(call.Args, "result", true)}
-		if boolean(call.Args, "changes", true) {
+		p := &module.Plan{Fail: !module.BoolArg(call.Args, "result", true)}
+		if module.BoolArg(call.Args, "changes", true) {
 			p.Changes = changeData()
 		}
-		p.Comment = str(call.Args, "comment", "")
+		p.Comment = module.StringArg(call.Args, "comment", "")
 		// Salt's test-mode comment; a converged apply keeps the user's.
 		if p.Comment == "" && call.Test {
 			p.Comment = "This is a test"
 		}
 		return p, nil
 	case "show_notification":
-		text := str(call.Args, "text", "")
+		text := module.StringArg(call.Args, "text", "")
 		if text == "" {
 			return nil, fmt.Errorf("missing required argument text")
 		}
@@ -175,21 +175,21 @@ func (Module) Apply(_ context.Context, call *module.Call, _ *module.Plan) (*modu
 	case "nop":
 		return &module.Outcome{Comment: "Success!"}, nil
 	case "succeed_without_changes":
-		return &module.Outcome{Comment: str(call.Args, "comment", "Success!")}, nil
+		return &module.Outcome{Comment: module.StringArg(call.Args, "comment", "Success!")}, nil
 	case "succeed_with_changes":
-		return &module.Outcome{Changes: changeData(), Comment: str(call.Args, "comment", "Success!")}, nil
+		return &module.Outcome{Changes: changeData(), Comment: module.StringArg(call.Args, "comment", "Success!")}, nil
 	case "fail_without_changes":
-		return &module.Outcome{Failed: true, Comment: str(call.Args, "comment", "Failure!")}, nil
+		return &module.Outcome{Failed: true, Comment: module.StringArg(call.Args, "comment", "Failure!")}, nil
 	case "fail_with_changes":
-		return &module.Outcome{Failed: true, Changes: changeData(), Comment: str(call.Args, "comment", "Failure!")}, nil
+		return &module.Outcome{Failed: true, Changes: changeData(), Comment: module.StringArg(call.Args, "comment", "Failure!")}, nil
 	case "configurable_test_state":
-		o := &module.Outcome{Failed: !boolean(call.Args, "result", true), Comment: str(call.Args, "comment", "")}
-		if boolean(call.Args, "changes", true) {
+		o := &module.Outcome{Failed: !module.BoolArg(call.Args, "result", true), Comment: module.StringArg(call.Args, "comment", "")}
+		if module.BoolArg(call.Args, "changes", true) {
 			o.Changes = changeData()
 		}
 		return o, nil
 	case "show_notification":
-		text := str(call.Args, "text", "")
+		text := module.StringArg(call.Args, "text", "")
 		if text == "" {
 			return nil, fmt.Errorf("missing required argument text")
 		}
@@ -205,13 +205,13 @@ func (Module) ModWatch(_ context.Context, call *module.Call, _ bool) (*module.Ou
 		return nil, fmt.Errorf("unknown function test.%s", call.Function)
 	}
 	o := &module.Outcome{
-		Failed:  !boolean(call.Args, "result", true),
-		Comment: str(call.Args, "comment", ""),
+		Failed:  !module.BoolArg(call.Args, "result", true),
+		Comment: module.StringArg(call.Args, "comment", ""),
 	}
 	if o.Comment == "" {
 		o.Comment = "Watch statement fired."
 	}
-	if boolean(call.Args, "changes", true) {
+	if module.BoolArg(call.Args, "changes", true) {
 		o.Changes = map[string]any{"watch": map[string]any{
 			"old": "Unchanged",
 			"new": "Watch statement fired.",
@@ -227,25 +227,4 @@ func known(fn string) bool {
 		}
 	}
 	return false
-}
-
-// str returns a string argument; YAML may have typed a scalar as a number.
-func str(args map[string]any, key, def string) string {
-	v, ok := args[key]
-	if !ok || v == nil {
-		return def
-	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return fmt.Sprint(v)
-}
-
-// boolean returns a bool argument; schema validation has checked the type,
-// anything else falls back to the default.
-func boolean(args map[string]any, key string, def bool) bool {
-	if b, ok := args[key].(bool); ok {
-		return b
-	}
-	return def
 }
