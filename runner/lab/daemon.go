@@ -169,7 +169,7 @@ func waitReady(ctx context.Context, m Member, timeout time.Duration) (incus.Inst
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
-		if !daemonAlive(m.PID, m.Dir) {
+		if !startedAlive(m.PID, m.Dir) {
 			how := ""
 			if err, ok := exitErrs.Load(m.PID); ok {
 				how = fmt.Sprintf(" (%v)", err)
@@ -408,6 +408,21 @@ func processAlive(pid int) bool {
 		return false
 	}
 	return data[i+2] != 'Z' && data[i+2] != 'X'
+}
+
+// startedAlive is daemonAlive for a daemon this process may have started:
+// then its own exit is known exactly (Wait has not returned), with no race
+// against /proc while the process starts.
+func startedAlive(pid int, dir string) bool {
+	if ch, ok := children.Load(pid); ok {
+		select {
+		case <-ch.(chan struct{}):
+			return false
+		default:
+			return true
+		}
+	}
+	return daemonAlive(pid, dir)
 }
 
 // daemonAlive: pid is a live process whose INCUS_DIR is dir, so a reused
