@@ -46,6 +46,7 @@ type options struct {
 	// lab subcommand
 	labDir     string
 	labMembers int
+	labPrefix  string
 	// run lock, saved plans and watch (see pass.go, plan.go, watch.go)
 	lockDir     string
 	lockTimeout time.Duration
@@ -56,6 +57,8 @@ type options struct {
 	debounce    time.Duration
 	logFile     string
 	metricsAddr string
+	// silence before a watch event stream fails over (watch.Listener)
+	eventTimeout time.Duration
 	// plugins (see plugins.go)
 	logLevel logLevel
 }
@@ -79,6 +82,9 @@ type app struct {
 	now func() time.Time
 	// counter counts the run's Incus requests (see MainCounted).
 	counter *incusconn.Counter
+	// secrets are the pillar secrets seen so far, masked in all output
+	// (see secrets.go).
+	secrets secretSet
 }
 
 // clockEnv pins the clock for reproducible output in the CLI's own script
@@ -96,7 +102,7 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.roster, "roster", "./roster.yaml", "roster `FILE` naming the targets")
 	fs.StringVar(&o.pillarOverride, "pillar-override", "", "`JSON` object merged over the pillar (YAML flow syntax works too)")
 	fs.StringVar(&o.out, "out", "", "output `FORMAT`: human, json, yaml; for apply/plan also json-v1, markdown, junit (default human for apply, yaml otherwise)")
-	fs.StringVar(&o.stateOutput, "state-output", "full", "human layout per state: full, terse, mixed or changes")
+	fs.StringVar(&o.stateOutput, "state-output", "full", "human layout per state, `STYLE`: full, terse, mixed or changes")
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour human output (it is only coloured on a terminal anyway)")
 	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 3 when states succeeded and changed (or, with --test, would change)")
 	fs.BoolVar(&o.failhard, "failhard", false, "stop a target's run at the first failed state")
@@ -106,8 +112,9 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.config, "config", config.DefaultFile, "flag defaults `FILE`")
 	fs.StringVar(&o.labDir, "dir", "./lab", "lab `DIR` (statectl lab)")
 	fs.IntVar(&o.labMembers, "members", 3, "number of lab daemons (statectl lab up)")
+	fs.StringVar(&o.labPrefix, "prefix", "127.0.0", "lab address `PREFIX`, three octets of 127.0.0.0/8: node1 listens on PREFIX.11 (statectl lab up)")
 	addRunFlags(fs, o)
-	fs.Var(&o.logLevel, "log-level", "plugin log `LEVEL` on stderr: trace, debug, info, warn, error or off (default warn)")
+	fs.Var(&o.logLevel, "log-level", "plugin log `LEVEL` on stderr: trace, debug, info, warn, error or off")
 	fs.BoolVarP(&o.help, "help", "h", false, "show help")
 	return fs
 }
@@ -174,16 +181,16 @@ func (a *app) fail(err error) int {
 }
 
 func (a *app) printError(err error) {
-	fmt.Fprintf(a.stderr, "statectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
+	fmt.Fprintf(a.stderr, "statectl: error: %s\n", a.secrets.str(strings.TrimRight(err.Error(), "\n")))
 	var ce *cliError
 	if errors.As(err, &ce) && ce.hint != "" {
-		fmt.Fprintf(a.stderr, "statectl: hint: %s\n", ce.hint)
+		fmt.Fprintf(a.stderr, "statectl: hint: %s\n", a.secrets.str(ce.hint))
 	}
 }
 
 func (a *app) run(args []string) error {
 	if err := a.flags.Parse(args); err != nil {
-		return usageError("run 'statectl help' for usage", "%s", err)
+		return a.flagError(err)
 	}
 	if err := a.loadConfig(); err != nil {
 		return err
@@ -230,7 +237,7 @@ func (a *app) run(args []string) error {
 	case "help":
 		return a.help(rest)
 	}
-	return usageError("run 'statectl help' for the list of commands", "unknown command %q", cmd)
+	return unknownCommand(cmd)
 }
 
 // loadConfig applies statectl.yaml to the flags not given on the command
@@ -259,7 +266,11 @@ func (a *app) format(def report.Format) (report.Format, error) {
 	}
 	f, err := report.ParseFormat(a.opts.out)
 	if err != nil {
-		return "", usageError("use --out human, --out json or --out yaml", "%w", err)
+		hint := "use --out yaml (the default) or --out json"
+		if _, rerr := report.ParseRunFormat(a.opts.out); rerr == nil {
+			hint = "--out " + a.opts.out + " is for apply and plan; this command prints yaml (the default) or json"
+		}
+		return "", usageError(hint, "%w", err)
 	}
 	return f, nil
 }

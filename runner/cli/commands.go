@@ -64,6 +64,11 @@ func targetArgs(cmd string, args []string, sls bool) (string, []string, error) {
 	if !sls && len(args) > 1 {
 		return "", nil, usageError("usage: "+use, "%s takes one target, got %s", cmd, strings.Join(args, " "))
 	}
+	for _, arg := range args[1:] {
+		if err := saltKwarg(cmd, arg); err != nil {
+			return "", nil, err
+		}
+	}
 	return args[0], args[1:], nil
 }
 
@@ -148,7 +153,7 @@ func (a *app) render(args []string) error {
 		if err != nil {
 			return nil, err
 		}
-		return report.StatesData(c, secretArg(reg)), nil
+		return a.secrets.value(report.StatesData(c, secretArg(reg))), nil
 	})
 }
 

@@ -83,8 +83,10 @@ A pillar render error exits 5.
 `,
 	"grains": `statectl grains TARGET
 
-Prints the target's grains ({TARGET: {...}}): core grains for 'local', then
-the roster's custom grains. Default output is yaml; --out json for JSON.
+Prints the target's grains ({TARGET: {...}}): core grains for 'local'; id;
+the server's facts under incus when its incusd answers within 2 seconds (a
+warning says why when it does not; --offline skips them); then the roster's
+custom grains, which win. Default output is yaml; --out json for JSON.
 `,
 	"modules": `statectl modules [MODULE...]
 
@@ -99,15 +101,19 @@ start (not a plugin, another protocol version, a sha256 pin in
 statectl.yaml that does not match) is reported and exits 1. See
 docs/plugins.md.
 `,
-	"lab": `statectl lab up|down|status [--dir DIR] [--members N]
+	"lab": `statectl lab up|down|status [--dir DIR] [--members N] [--prefix 127.0.0]
 
 Runs real incusd daemons on loopback addresses (node1 on 127.0.0.11:8443,
-node2 on .12, ...), unclustered, with a roster.yaml and a pillar/ tree in the
-lab directory, so the shipped states can form a cluster:
+node2 on .12, ...; --prefix 127.0.1 moves them to 127.0.1.11 and up, next to
+another lab), unclustered, with a roster.yaml and a pillar/ tree in the lab
+directory (default ./lab), so the shipped states can form a cluster:
 
   statectl lab up --members 3
   statectl apply 'node*' --roster lab/roster.yaml --pillar lab/pillar
+  statectl lab status
   statectl lab down
+
+Needs root and incusd (make deps installs Incus).
 `,
 	"plan":    planHelp,
 	"watch":   watchHelp,
@@ -122,7 +128,7 @@ func (a *app) help(args []string) error {
 	}
 	text, ok := commandHelp[args[0]]
 	if !ok {
-		return usageError("run 'statectl help' for the list of commands", "unknown command %q", args[0])
+		return unknownCommand(args[0])
 	}
 	fmt.Fprint(a.stdout, strings.TrimRight(text, "\n")+"\n")
 	return nil

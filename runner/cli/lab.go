@@ -13,18 +13,24 @@ import (
 // labCmd is `statectl lab up|down|status`.
 func (a *app) labCmd(args []string) error {
 	if len(args) != 1 {
-		return usageError("usage: statectl lab up|down|status [--dir DIR] [--members N]", "lab needs one of up, down, status")
+		return usageError("usage: statectl lab up|down|status [--dir DIR] [--members N] [--prefix 127.0.0]", "lab needs one of up, down, status")
 	}
 	dir := a.opts.labDir
 	switch args[0] {
 	case "up":
+		if a.opts.labMembers < 1 {
+			return usageError("pass --members N with N from 1 to 200", "invalid --members %d", a.opts.labMembers)
+		}
 		if err := lab.Available(); err != nil {
 			return &cliError{code: report.ExitError, err: err}
 		}
-		l, err := lab.Up(a.ctx, dir, a.opts.labMembers, a.stderr)
+		l, err := lab.UpWith(a.ctx, dir, lab.Options{Members: a.opts.labMembers, Prefix: a.opts.labPrefix, Log: a.stderr})
 		if err != nil {
-			return &cliError{code: report.ExitError, err: err,
-				hint: fmt.Sprintf("'statectl lab status --dir %s' shows what runs; 'statectl lab down --dir %s' cleans up", dir, dir)}
+			hint := fmt.Sprintf("'statectl lab status --dir %s' shows what runs; 'statectl lab down --dir %s' cleans up", dir, dir)
+			if errors.Is(err, lab.ErrAddressInUse) {
+				hint = fmt.Sprintf("another lab or daemon listens there: stop it, or pass --prefix 127.0.1 to use other loopback addresses; %s", hint)
+			}
+			return &cliError{code: report.ExitError, err: err, hint: hint}
 		}
 		fmt.Fprintf(a.stdout, "lab up in %s: %d members\n", l.Dir, len(l.Members))
 		fmt.Fprintf(a.stdout, "next: statectl apply 'node*' --roster %s --pillar %s\n", l.RosterPath(), l.PillarDir())

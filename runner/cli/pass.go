@@ -26,6 +26,7 @@ func addRunFlags(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&o.debounce, "debounce", watch.DefaultDebounce, "statectl watch: quiet time after a cluster event before a pass")
 	fs.StringVar(&o.logFile, "log-file", "", "statectl watch: append one JSON line per pass to `FILE` (default stdout)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "statectl watch: serve /metrics and /healthz on `ADDR` (host:port)")
+	fs.DurationVar(&o.eventTimeout, "event-timeout", watch.DefaultLiveness, "statectl watch: drop an event stream silent this long (the member is pinged) and follow another member")
 }
 
 // runFormat parses --out and --state-output for a command reporting runs.

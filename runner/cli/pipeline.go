@@ -89,6 +89,8 @@ func (a *app) selectTargets(expr string) ([]*node, error) {
 			hint = fmt.Sprintf("the roster %s has: %s", r.File, strings.Join(r.Names(), ", "))
 			if len(r.Names()) == 0 {
 				hint = fmt.Sprintf("the roster %s is empty", r.File)
+			} else if strings.Contains(expr, "@") {
+				hint += "; 'statectl grains TARGET' shows the grains G@ matches on"
 			}
 		}
 		return nil, &cliError{code: report.ExitError, err: err, hint: hint}
@@ -125,6 +127,10 @@ func (a *app) loadPillar(n *node) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.checkTree("pillar", a.opts.pillar); err != nil {
+		n.pillarErr = err
+		return nil, err
+	}
 	p, err := pillar.Compile(a.opts.pillar, n.name, n.grains, override)
 	if err != nil {
 		n.pillarErr = &cliError{code: report.ExitPillar, err: err,
@@ -132,6 +138,7 @@ func (a *app) loadPillar(n *node) (map[string]any, error) {
 		return nil, n.pillarErr
 	}
 	n.pillar, n.pillarOK = p, true
+	a.secrets.addPillar(p)
 	return p, nil
 }
 
@@ -147,7 +154,7 @@ func (a *app) override() (map[string]any, error) {
 	if err != nil || !ok {
 		msg := "not an object"
 		if err != nil {
-			msg = err.Error()
+			msg = strings.TrimPrefix(err.Error(), "yaml: ")
 		}
 		return nil, usageError(`pass an object, e.g. --pillar-override '{"incus": {"cluster": {"name": "lab"}}}'`,
 			"invalid --pillar-override: %s", msg)
@@ -160,6 +167,9 @@ func (a *app) override() (map[string]any, error) {
 func (a *app) compile(n *node, reg *module.Registry, sls []string) (*state.Compiled, error) {
 	p, err := a.loadPillar(n)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.checkTree("states", a.opts.states); err != nil {
 		return nil, err
 	}
 	if a.states == nil {
@@ -222,7 +232,9 @@ func (a *app) execute(n *node, reg *module.Registry, c *state.Compiled, tune ...
 	for _, f := range tune {
 		f(&eo)
 	}
+	eo.PlanCheck = a.secrets.hook(eo.PlanCheck)
 	run := engine.Execute(a.ctx, c, reg, eo)
+	a.secrets.results(run.Results)
 	return &report.Run{
 		Target:      n.name,
 		Test:        eo.Test,

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	incus "github.com/lxc/incus/v6/client"
-
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/lock"
 	"github.com/statectl/statectl/runner/module"
@@ -52,6 +50,12 @@ func (a *app) watchCmd(rest, all []string) error {
 	}
 	if a.opts.interval <= 0 {
 		return usageError("e.g. --interval 10m", "--interval must be positive")
+	}
+	if a.opts.eventTimeout <= 0 {
+		return usageError("e.g. --event-timeout 15s", "--event-timeout must be positive")
+	}
+	if a.counter == nil {
+		a.counter = &incusconn.Counter{} // each pass's requests go to its record
 	}
 	var log io.Writer = a.stdout
 	if a.opts.logFile != "" {
@@ -157,8 +161,8 @@ func (w *watcher) inputsDigest() string {
 }
 
 // reload re-parses the command line and statectl.yaml (SIGHUP). The loop's
-// own settings (interval, splay, debounce, log file, metrics address) keep
-// their start values.
+// own settings (interval, splay, debounce, event timeout, log file, metrics
+// address) keep their start values.
 func (w *watcher) reload() error {
 	var o options
 	fresh := &app{stdout: w.a.stdout, stderr: w.a.stderr, ctx: w.a.ctx}
@@ -172,7 +176,7 @@ func (w *watcher) reload() error {
 	}
 	keep := w.a.opts
 	o = fresh.opts
-	o.interval, o.splay, o.debounce, o.logFile, o.metricsAddr = keep.interval, keep.splay, keep.debounce, keep.logFile, keep.metricsAddr
+	o.interval, o.splay, o.debounce, o.logFile, o.metricsAddr, o.eventTimeout = keep.interval, keep.splay, keep.debounce, keep.logFile, keep.metricsAddr, keep.eventTimeout
 	w.a.opts = o
 	w.a.flags = fresh.flags
 	return nil
@@ -226,6 +230,7 @@ func (w *watcher) target(n *node, reg *module.Registry, info watch.PassInfo) wat
 	a := w.a
 	start := time.Now()
 	drift := 0
+	reads, writes := a.counter.Reads(), a.counter.Writes()
 	run, err := a.pass(n, reg, w.sls, passOptions{
 		function: "state.watch",
 		check: func(_ *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
@@ -236,7 +241,8 @@ func (w *watcher) target(n *node, reg *module.Registry, info watch.PassInfo) wat
 		},
 		preflight: w.reachable,
 	})
-	rec := watch.Record{Pass: info.Seq, Target: n.name, Trigger: info.Trigger, Test: a.opts.test, Start: start, Drift: drift}
+	rec := watch.Record{Pass: info.Seq, Target: n.name, Trigger: info.Trigger, Test: a.opts.test, Start: start, Drift: drift,
+		Reads: a.counter.Reads() - reads, Writes: a.counter.Writes() - writes}
 	if err != nil {
 		var busy *lock.BusyError
 		var unreachable *unreachableError
@@ -306,7 +312,9 @@ func (w *watcher) reachable(n *node) error {
 }
 
 // syncListeners follows the lifecycle events of each selected target's
-// daemon, starting and stopping listeners as the selection changes.
+// cluster, starting and stopping listeners as the selection changes. A
+// listener starts on the target's own daemon and fails over to the other
+// members of its cluster (see watch.ClusterSources).
 func (w *watcher) syncListeners(names []string) {
 	w.lmu.Lock()
 	defer w.lmu.Unlock()
@@ -323,10 +331,20 @@ func (w *watcher) syncListeners(names []string) {
 		}
 		ctx, cancel := context.WithCancel(w.a.ctx)
 		w.listeners[name] = cancel
-		go watch.Listen(ctx, dialer(rosterFile, name), w.a.opts.interval, func(reason string) {
-			w.logf("%s: event %s", name, reason)
-			notify(w.events)
-		}, func(format string, args ...any) { w.logf(name+": "+format, args...) })
+		l := &watch.Listener{
+			Sources: watch.ClusterSources(func() (*roster.Roster, error) { return roster.Load(rosterFile) }, name,
+				incusconn.Options{ConnectTimeout: preflightTimeout, RequestTimeout: preflightTimeout}),
+			MaxBackoff: w.a.opts.interval,
+			Liveness:   w.a.opts.eventTimeout,
+			Notify: func(n watch.Notice) {
+				if n.Reason != watch.Reconnected { // the listener logged that
+					w.logf("%s: event %s on %s via %s", name, n.Reason, n.Location, n.Via)
+				}
+				notify(w.events)
+			},
+			Logf: func(format string, args ...any) { w.logf(name+": "+format, args...) },
+		}
+		go l.Run(ctx)
 	}
 	for name, cancel := range w.listeners {
 		if !want[name] {
@@ -342,23 +360,6 @@ func (w *watcher) stopListeners() {
 	for name, cancel := range w.listeners {
 		cancel()
 		delete(w.listeners, name)
-	}
-}
-
-// dialer connects to target name as the roster file says at dial time.
-func dialer(rosterFile, name string) watch.Dialer {
-	return func(ctx context.Context) (incus.InstanceServer, func(), error) {
-		r, err := roster.Load(rosterFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		cctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-		defer cancel()
-		c, err := incusconn.Connect(cctx, r, name, incusconn.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		return c.Server, c.Close, nil
 	}
 }
 

@@ -30,9 +30,15 @@ unreachable, a failed state, the target locked by another run) is retried
 with exponential backoff up to the interval; a render, pillar or compile
 error waits for the input files to change (or the interval).
 
+Events come from the target's own daemon, which forwards those of every
+other member of its cluster. The stream is pinged: when the member stops
+answering for --event-timeout (default 15s; a frozen daemon keeps its
+socket open) or its stream breaks, the watcher follows another member of
+the cluster that the roster reaches, and runs a pass.
+
 Each pass takes the target's run lock (--lock-dir, --lock-timeout), as
-apply does. One JSON line per target and pass goes to --log-file (default
-stdout); progress goes to stderr. --metrics-addr serves Prometheus metrics
+apply does. One JSON line per target and pass (with the Incus requests
+it sent) goes to --log-file (default stdout); progress goes to stderr. --metrics-addr serves Prometheus metrics
 (statectl_*) on /metrics and a health check on /healthz.
 
 Signals: SIGTERM finishes the running pass and exits 0; SIGHUP runs a pass

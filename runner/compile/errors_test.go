@@ -20,9 +20,15 @@ func TestCompileErrors(t *testing.T) {
 		sls  string
 		want string
 	}{
-		{"missing sls", "nope.x", `No matching sls found for 'nope.x' in env 'base'`},
+		{"missing sls", "nope.x", `No matching sls found for 'nope.x' in env 'base'` + hint +
+			`'nope.x' would be nope/x.sls or nope/x/init.sls in the state tree ../../testdata/compile/errors`},
+		{"missing sls, typo", "missing_includ", `No matching sls found for 'missing_includ' in env 'base'` + hint +
+			`did you mean 'missing_include'?`},
+		{"missing sls, file name", "notmap.sls", `No matching sls found for 'notmap.sls' in env 'base'` + hint +
+			`SLS names leave out the .sls suffix: 'notmap'`},
 		{"missing include", "missing_include",
-			`missing_include.sls:2: No matching sls found for 'nothere' in env 'base' (included by SLS 'missing_include')`},
+			`missing_include.sls:2: No matching sls found for 'nothere' in env 'base' (included by SLS 'missing_include')` + hint +
+				`'nothere' would be nothere.sls or nothere/init.sls in the state tree ../../testdata/compile/errors`},
 		{"invalid name", "bad..name",
 			`invalid SLS name 'bad..name'` + hint + `SLS names are dotted paths below the state root, e.g. incus.cluster`},
 		{"relative include beyond top", "rel",
@@ -114,7 +120,8 @@ func TestTopErrors(t *testing.T) {
 		{"badtop2", `top.sls:3: invalid top file: unknown match type 'regex' for target '*' (use compound, glob, grain, pillar, list or pcre)`},
 		{"badtop3", fmt.Sprintf(`top.sls:2: invalid top file: %v (match: compound)`, matchErr)},
 		{"notop", `top.sls: No Top file or master_tops data matches found for target 'node2'` + hint + "check the targets in top.sls against `statectl grains`"},
-		{"topmissing", `top.sls:3: No matching sls found for 'nothere' in env 'base'`},
+		{"topmissing", `top.sls:3: No matching sls found for 'nothere' in env 'base'` + hint +
+			`'nothere' would be nothere.sls or nothere/init.sls in the state tree ../../testdata/compile/errors/topmissing`},
 		{".", `top.sls: no top file found in state root ../../testdata/compile/errors` + hint + `create top.sls, or name the SLS to apply`},
 	}
 	for _, tt := range tests {

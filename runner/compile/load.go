@@ -3,9 +3,11 @@ package compile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/statectl/statectl/runner/render"
@@ -93,6 +95,40 @@ func (c *compiler) slsFileFor(name string) (rel string, isInit bool, ok bool) {
 	return "", false, false
 }
 
+// missingSLSHint suggests the SLS a missing name was meant to be: the name
+// without a .sls suffix, or close names in the state tree.
+func (c *compiler) missingSLSHint(name string) string {
+	names := slsNames(c.opts.Root)
+	if trimmed, ok := strings.CutSuffix(name, ".sls"); ok && slices.Contains(names, trimmed) {
+		return fmt.Sprintf("SLS names leave out the .sls suffix: '%s'", trimmed)
+	}
+	if h := didYouMean(name, names); h != "" {
+		return h
+	}
+	return fmt.Sprintf("'%s' would be %s.sls or %s/init.sls in the state tree %s",
+		name, strings.ReplaceAll(name, ".", "/"), strings.ReplaceAll(name, ".", "/"), c.opts.Root)
+}
+
+// slsNames lists the SLS names of the state tree (a/b.sls and a/b/init.sls
+// are a.b); top.sls is not an SLS.
+func slsNames(root string) []string {
+	var names []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".sls") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil || rel == topFile {
+			return nil
+		}
+		rel = strings.TrimSuffix(filepath.ToSlash(rel), ".sls")
+		rel = strings.TrimSuffix(rel, "/init")
+		names = append(names, strings.ReplaceAll(rel, "/", "."))
+		return nil
+	})
+	return names
+}
+
 func validSLSName(name string) bool {
 	if name == "" || strings.ContainsAny(name, `/\`) {
 		return false
@@ -126,6 +162,7 @@ func (c *compiler) load(name string, from ref, includer string) {
 		if includer != "" {
 			e.Msg += fmt.Sprintf(" (included by SLS '%s')", includer)
 		}
+		e.Hint = c.missingSLSHint(name)
 		c.errs.add(e)
 		return
 	}

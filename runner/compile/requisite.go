@@ -149,6 +149,11 @@ func (c *compiler) missing(n *node, r reqRef) {
 		e.Hint = didYouMean(r.val, union2keys(c.byID, c.byName))
 		if e.Hint == "" {
 			e.Hint = "requisites name a state's ID or name; include the SLS that declares it"
+			if t := c.opts.Target; t != nil && t.ID != "" {
+				// The usual cause besides a missing include: a Jinja
+				// condition renders the state for other targets only.
+				e.Hint += fmt.Sprintf(", or check the Jinja conditions around it: `statectl render %s` lists the states %s gets", t.ID, t.ID)
+			}
 		}
 	}
 	c.errs.add(e)

@@ -40,7 +40,26 @@ func (e *Error) Context() string {
 	if e.Line <= 0 || e.src == "" {
 		return ""
 	}
-	return e.redact(excerpt(e.src, e.Line))
+	return maskSecretLines(e.redact(excerpt(e.src, e.Line)))
+}
+
+// secretLineRe matches a one-line `key: value` (or `- key: value`) entry.
+var secretLineRe = regexp.MustCompile(`^(\s*(?:-\s+)?["']?([^\s"':#][^"':]*)["']?\s*:\s+)(\S.*?)(    <=+)?$`)
+
+// maskSecretLines masks the value of every `key: value` line whose key
+// names a credential. The excerpt of a pillar file shows its source, where
+// the secrets are literal text that no rendered pillar has yet told us
+// about (the file failed to render).
+func maskSecretLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		m := secretLineRe.FindStringSubmatch(l)
+		if m == nil || !secretKeyRe.MatchString(m[2]) || strings.HasPrefix(m[3], "{{") {
+			continue
+		}
+		lines[i] = m[1] + "<redacted>" + m[4]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (e *Error) redact(s string) string {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -45,7 +46,24 @@ func (s *saltFuncs) GetItem(key any) (*exec.Value, bool) {
 	if fn, ok := s.fns[name]; ok {
 		return exec.AsValue(fn), true
 	}
-	return exec.AsValue(&templateError{msg: fmt.Sprintf("salt function '%s' is not available in statectl templates", name)}), false
+	// A function that fails when called: gonja reports a missing item
+	// only as "... is not callable", which hides which function is
+	// missing and what is there instead.
+	err := &templateError{msg: fmt.Sprintf("salt function '%s' is not available in statectl templates (they have %s)", name, s.names())}
+	return exec.AsValue(func(e *exec.Evaluator, _ *exec.VarArgs) (any, error) {
+		passErr(e, exec.AsValue(err)) // keeps the message whole (see passErr)
+		return nil, err
+	}), true
+}
+
+// names lists the available functions for error messages.
+func (s *saltFuncs) names() string {
+	names := make([]string, 0, len(s.fns))
+	for n := range s.fns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // GetAttribute implements salt.module.function(...).

@@ -28,6 +28,12 @@ func parseYAML(file, sls string, text []byte) (n *yaml.Node, err error) {
 			return nil, nil
 		}
 		line, msg := yamlErrLine(err)
+		if l := firstBadLine(text, msg); l > 0 {
+			line = l
+		}
+		if tabIndented(text, line) {
+			msg += " (this line is indented with a tab: YAML indents with spaces only)"
+		}
 		return nil, &Error{SLS: sls, Top: file, File: file, Line: line,
 			Msg: "failed to parse rendered YAML: " + msg, src: string(text)}
 	}
@@ -47,6 +53,52 @@ func parseYAML(file, sls string, text []byte) (n *yaml.Node, err error) {
 		return nil, err
 	}
 	return &doc, nil
+}
+
+// firstBadLine is the first line at which text fails as a whole fails
+// (with the same problem, msg): the shortest run of leading lines that
+// does. yaml.v3 reports a parser error at the start of the enclosing block
+// (0-based, and often several lines early) and an unclosed quote or bracket
+// at the end of the text; the line where parsing first breaks is the one to
+// fix, or where the unclosed quote or bracket opens. Prefixes cut inside an
+// earlier multi-line scalar fail with another problem and do not count.
+// Binary search: on the error path only, O(log n) parses.
+func firstBadLine(text []byte, msg string) int {
+	lines := bytes.SplitAfter(text, []byte("\n"))
+	fails := func(k int) bool {
+		var n yaml.Node
+		err := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:k], nil))).Decode(&n)
+		if err == nil {
+			return false
+		}
+		_, m := yamlErrLine(err)
+		return m == msg
+	}
+	lo, hi := 1, len(lines)
+	if !fails(hi) {
+		return 0
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
+}
+
+// tabIndented reports whether 1-based line of text starts with
+// whitespace holding a tab.
+func tabIndented(text []byte, line int) bool {
+	lines := bytes.Split(text, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return false
+	}
+	l := lines[line-1]
+	indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
+	return bytes.ContainsRune(indent, '\t')
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)

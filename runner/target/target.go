@@ -138,10 +138,17 @@ func MatchTargets(expr string, names []string, subjects func(name string) *Subje
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("failed to select targets: %w: no roster target matches %q (roster: %d targets)", ErrNoMatch, expr, len(sorted))
+		return nil, noMatchError(fmt.Sprintf("failed to select targets: no roster target matches %q (roster: %d targets)", expr, len(sorted)))
 	}
 	return out, nil
 }
+
+// noMatchError is ErrNoMatch with the expression, without repeating "no
+// target matched" in the message.
+type noMatchError string
+
+func (e noMatchError) Error() string        { return string(e) }
+func (e noMatchError) Is(target error) bool { return target == ErrNoMatch }
 
 func dedupe(s []string) []string {
 	out := s[:0]

@@ -131,7 +131,8 @@ func (e *env) client(name string) incus.InstanceServer {
 	if !ok {
 		e.t.Fatalf("no member %s", name)
 	}
-	c, err := incus.ConnectIncusUnix(m.Socket, nil)
+	// A bound: a frozen member must fail the test, not hang it.
+	c, err := incus.ConnectIncusUnix(m.Socket, &incus.ConnectionArgs{HTTPClient: &http.Client{Timeout: 30 * time.Second}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

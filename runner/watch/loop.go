@@ -13,7 +13,7 @@
 //     retrying cannot help, so the loop waits for the input files to change
 //     (polled digest) or for the interval, and ignores cluster events.
 //
-// Cluster events (see Listen) and SIGHUP (Reload) run a pass early. Events
+// Cluster events (see Listener) and SIGHUP (Reload) run a pass early. Events
 // are debounced: a burst, including the events a pass's own writes cause,
 // yields one follow-up pass after a quiet period, and that pass finds
 // nothing to do, writes nothing and so causes no further events.

@@ -221,9 +221,9 @@ func TestRecorder(t *testing.T) {
 	t0 := time.Date(2025, 11, 21, 10, 0, 0, 0, time.UTC)
 	r.Add(Record{Pass: 1, Target: "node2", Trigger: Start, Start: t0, DurationMS: 20, States: 2, Outcome: "ok"})
 	r.Add(Record{Pass: 2, Target: "node2", Trigger: Event, Start: t0.Add(time.Minute), DurationMS: 30, States: 2,
-		Changed: 1, Failed: 1, FailedStates: []string{"incus-server-settings"}, Drift: 2, Corrected: 1, Outcome: "failed"})
+		Changed: 1, Failed: 1, FailedStates: []string{"incus-server-settings"}, Drift: 2, Corrected: 1, Reads: 7, Writes: 1, Outcome: "failed"})
 	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], `{"pass":2,"target":"node2","trigger":"event","test":false,"start":"2025-11-21T10:01:00Z","duration_ms":30,"states":2,"changed":1,"failed":1,"failed_states":["incus-server-settings"],"drift":2,"corrected":1,"outcome":"failed"}`) {
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], `{"pass":2,"target":"node2","trigger":"event","test":false,"start":"2025-11-21T10:01:00Z","duration_ms":30,"states":2,"changed":1,"failed":1,"failed_states":["incus-server-settings"],"drift":2,"corrected":1,"reads":7,"writes":1,"outcome":"failed"}`) {
 		t.Fatalf("log:\n%s", log.String())
 	}
 	want := `

@@ -31,6 +31,12 @@ type Record struct {
 	// predicted failure); Corrected those the pass changed (0 with --test).
 	Drift     int `json:"drift"`
 	Corrected int `json:"corrected"`
+	// Reads and Writes count the Incus API requests the target's pass
+	// sent (grains, plans, applies; not the reachability check nor the
+	// event stream). Passes share no connection or answer, so every
+	// pass on a converged target reads the same and writes nothing.
+	Reads  int64 `json:"reads"`
+	Writes int64 `json:"writes"`
 	// Outcome is ok, failed or terminal (see Outcome).
 	Outcome string `json:"outcome"`
 	// Error is why the target could not run (render error, unreachable,

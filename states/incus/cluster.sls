@@ -8,14 +8,20 @@
     - incus-cluster-member-ID (cluster_member_present) for itself when it is
       in cluster_members: it joins through the bootstrap member, then the
       other members (roster names, first reachable clustered one wins), and
-      converges description, failure domain, groups, roles and config.
+      converges description, failure domain, groups, roles and config;
+    - incus-cluster-member-ID (cluster_member_absent) instead when its entry
+      says `absent: true` (`force: true` passes --force): it is removed
+      through the other members, so this works when its own daemon is gone.
   Other members are left to their own runs, so `statectl apply node2
-  incus.cluster` touches node2's membership only.
+  incus.cluster` touches node2's membership only. Members marked absent are
+  never joined through.
 -#}
 {%- from "incus/map.jinja" import incus with context %}
 {%- set id = grains['id'] %}
 {%- set members = incus.cluster_members %}
-{%- if incus.bootstrap and incus.bootstrap == id %}
+{%- set spec = members.get(id) or {} %}
+{%- set absent = spec.get('absent') %}
+{%- if incus.bootstrap and incus.bootstrap == id and not absent %}
 incus-cluster-bootstrap:
   incus.cluster_enabled:
     - name: {{ id|tojson }}
@@ -24,16 +30,26 @@ incus-cluster-bootstrap:
 {%-   endif %}
 {%- endif %}
 {%- if id in members %}
-{%-   set spec = members[id] %}
 {%-   set via = [] %}
-{%-   if incus.bootstrap and incus.bootstrap != id %}
+{%-   if incus.bootstrap and incus.bootstrap != id and not (members.get(incus.bootstrap) or {}).get('absent') %}
 {%-     do via.append(incus.bootstrap) %}
 {%-   endif %}
 {%-   for name in members|sort %}
-{%-     if name != id and name not in via %}
+{%-     if name != id and name not in via and not (members[name] or {}).get('absent') %}
 {%-       do via.append(name) %}
 {%-     endif %}
 {%-   endfor %}
+{%-   if absent %}
+incus-cluster-member-{{ id }}:
+  incus.cluster_member_absent:
+    - name: {{ id|tojson }}
+{%-     if via %}
+    - cluster: {{ via|tojson }}
+{%-     endif %}
+{%-     if spec.get('force') %}
+    - force: true
+{%-     endif %}
+{%-   else %}
 incus-cluster-member-{{ id }}:
   incus.cluster_member_present:
     - name: {{ id|tojson }}
@@ -49,5 +65,6 @@ incus-cluster-member-{{ id }}:
 {%-   if incus.bootstrap == id %}
     - require:
       - incus: incus-cluster-bootstrap
+{%-   endif %}
 {%-   endif %}
 {%- endif %}

@@ -146,6 +146,9 @@ func applyClusterEnabled(ctx context.Context, m *Module, c *call, p *module.Plan
 	// Re-read: errors lie (the bootstrap may have happened anyway).
 	info, rerr := readServer(s)
 	if rerr != nil {
+		if err == nil {
+			return nil, fmt.Errorf("enabled clustering but failed to re-read the server: %w", rerr)
+		}
 		return nil, fmt.Errorf("failed to enable clustering: %w (and re-reading failed: %v)", err, rerr)
 	}
 	if info.clustered && info.name == c.Name {

@@ -114,11 +114,12 @@ func (e *env) plan(m module.Module, c *module.Call) result {
 	return result{plan: p, planErr: err}
 }
 
-// run plans and, when the plan has changes and does not fail, applies.
+// run plans and applies as the engine does outside test mode: when the
+// plan has changes or fails (the engine hands a failing plan to Apply).
 func (e *env) run(m module.Module, c *module.Call) result {
 	e.t.Helper()
 	r := e.plan(m, c)
-	if r.planErr != nil || r.plan.Fail || len(r.plan.Changes) == 0 {
+	if r.planErr != nil || (!r.plan.Fail && len(r.plan.Changes) == 0) {
 		return r
 	}
 	before := e.counter.Writes()
@@ -138,7 +139,7 @@ func (e *env) mustApply(m module.Module, c *module.Call) result {
 	if r.plan.Fail {
 		e.t.Fatalf("%s: plan fails: %s", c.ID, r.plan.Comment)
 	}
-	if r.out == nil {
+	if r.out == nil && r.applErr == nil {
 		e.t.Fatalf("%s: nothing to apply: %s", c.ID, r.plan.Comment)
 	}
 	if r.applErr != nil || r.out.Failed {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lxc/incus/v6/shared/api"
+
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -81,18 +83,12 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 	}
 
 	var refusals []string
+	var hints []string
 	if len(members) == 1 {
 		refusals = append(refusals, fmt.Sprintf("%s is the last member of the cluster", c.Name))
-	} else {
-		online, remaining := 0, len(members)-1
-		for i, mem := range members {
-			if i != idx && mem.Status == "Online" {
-				online++
-			}
-		}
-		if online*2 <= remaining {
-			refusals = append(refusals, fmt.Sprintf("only %d of the %d remaining members are online, so the cluster would lose quorum", online, remaining))
-		}
+	} else if q := quorumAfterRemoval(ctx, members, c.Name, view.info.name); q != "" {
+		refusals = append(refusals, q)
+		hints = append(hints, "bring the members that do not answer back")
 	}
 	insts, err := view.srv.GetInstancesAllProjects("")
 	if err != nil {
@@ -107,12 +103,13 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 	if len(held) > 0 {
 		sort.Strings(held)
 		refusals = append(refusals, fmt.Sprintf("%s still holds %d instance(s): %s", c.Name, len(held), strings.Join(held, ", ")))
+		hints = append(hints, "move the instances away")
 	}
 
 	changes := map[string]any{"member": change(c.Name, nil)}
 	if len(refusals) > 0 && !force {
-		return &module.Plan{Fail: true, Comment: fmt.Sprintf("Refusing to remove cluster member %s: %s; move instances away or set force: true",
-			c.Name, strings.Join(refusals, "; "))}, nil
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf("Refusing to remove cluster member %s: %s; %s",
+			c.Name, strings.Join(refusals, "; "), strings.Join(append(hints, "set force: true"), ", or "))}, nil
 	}
 	comment := fmt.Sprintf("Cluster member %s would be removed", c.Name)
 	if force {
@@ -122,6 +119,21 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 		}
 	}
 	return &module.Plan{Changes: changes, Comment: comment, Private: encodePrivate(absentPrivate{Via: view.via})}, nil
+}
+
+// quorumAfterRemoval says why removing name would leave the cluster
+// without quorum, or "": a majority of the remaining database voters must
+// answer. Members are probed (see probeMembers), because a member that
+// stopped answering is still listed Online for cluster.offline_threshold.
+func quorumAfterRemoval(ctx context.Context, members []api.ClusterMember, name, self string) string {
+	l := probeMembers(ctx, members, name, self)
+	voters := l.voters(name)
+	up, down := l.answering(voters)
+	if len(up)*2 > len(voters) {
+		return ""
+	}
+	return fmt.Sprintf("only %d of the %d remaining database members answer, so the cluster would lose quorum (%s)",
+		len(up), len(voters), l.describeDown(down))
 }
 
 func applyMemberAbsent(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error) {

@@ -110,6 +110,9 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 				c.Name, strings.Join(notes, "; "))
 		}
 		changes := joinChanges(c.Name, addr, want)
+		if c.Test {
+			m.notePendingJoin(c.Name, "", addr)
+		}
 		return &module.Plan{
 			Changes: changes,
 			Comment: fmt.Sprintf("Cluster member %s would join at %s with the pre-issued token (cluster not reachable: %s)", c.Name, addr, strings.Join(notes, "; ")),
@@ -133,10 +136,16 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 	if err != nil {
 		return nil, err
 	}
-	if len(changes) == 0 {
-		return &module.Plan{Comment: fmt.Sprintf("Cluster member %s is present at %s and as specified", c.Name, addr)}, nil
+	status := ""
+	if mem.Status != "Online" {
+		// Membership is converged whatever the daemon's health, but an
+		// operator reading a green state must not miss this.
+		status = fmt.Sprintf(" (status %s: %s)", mem.Status, mem.Message)
 	}
-	comment := fmt.Sprintf("Cluster member %s would be updated", c.Name)
+	if len(changes) == 0 {
+		return &module.Plan{Comment: fmt.Sprintf("Cluster member %s is present at %s and as specified%s", c.Name, addr, status)}, nil
+	}
+	comment := fmt.Sprintf("Cluster member %s would be updated%s", c.Name, status)
 	if len(missing) > 0 {
 		comment += fmt.Sprintf("; cluster groups %s would be created", strings.Join(missing, ", "))
 	}
@@ -163,10 +172,33 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 			"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first",
 			c.Name, jinfo.name, view.via)}, nil
 	}
+	members, err := view.srv.GetClusterMembers()
+	if err != nil {
+		return nil, fmt.Errorf("failed to list cluster members: %w", err)
+	}
+	// Without quorum the join stalls until the daemon gives up, and Incus
+	// may still complete it later, behind the run's back.
+	l := probeMembers(ctx, members, "", view.info.name)
+	voters := l.voters("")
+	if up, down := l.answering(voters); len(up)*2 <= len(voters) {
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+			"cluster member %s cannot join: only %d of the %d database members of the cluster of %s answer, so it has no quorum (%s); bring them back and re-run",
+			c.Name, len(up), len(voters), view.via, l.describeDown(down))}, nil
+	}
+	// Every member takes part in a join: one that accepts connections but
+	// does not answer (frozen) stalls it, even with quorum.
+	if len(l.stalled) > 0 {
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+			"cluster member %s cannot join now: %s; a join would stall until they answer. Re-run once they do, or once the cluster marks them offline (cluster.offline_threshold)",
+			c.Name, l.describeDown(l.stalled))}, nil
+	}
 	changes := joinChanges(c.Name, addr, want)
 	comment := fmt.Sprintf("Cluster member %s would join the cluster of %s at %s", c.Name, view.via, addr)
 	if _, ok, _ := argString(c.Args, "cluster_password"); ok {
 		comment += " (cluster_password ignored: Incus joins with tokens)"
+	}
+	if c.Test {
+		m.notePendingJoin(c.Name, view.via, addr)
 	}
 	return &module.Plan{
 		Changes: changes,
@@ -188,7 +220,11 @@ func applyMemberPresent(ctx context.Context, m *Module, c *call, p *module.Plan)
 	case "update":
 		return applyMemberUpdate(ctx, m, c, priv, want)
 	case "join", "token":
-		return applyJoin(ctx, m, c, priv, want)
+		o, err := applyJoin(ctx, m, c, priv, want)
+		if err != nil {
+			m.noteJoinFailed(c.Name, c.mask.err(err))
+		}
+		return o, err
 	}
 	return nil, fmt.Errorf("unknown plan mode %q", priv.Mode)
 }
@@ -210,6 +246,13 @@ func applyMemberUpdate(ctx context.Context, m *Module, c *call, priv presentPriv
 		if isStale(err) {
 			return &module.Outcome{Failed: true, Comment: errConcurrent("cluster member " + c.Name).Error()}, nil
 		}
+		// Errors lie: re-read before calling it a failure.
+		if now, _, rerr := memberOf(s, c.Name); rerr == nil && now != nil {
+			if _, left, _, derr := want.diff(s, now.ClusterMemberPut); derr == nil && len(left) == 0 {
+				_, done, _, _ := want.diff(nil, mem.ClusterMemberPut)
+				return &module.Outcome{Changes: done, Comment: fmt.Sprintf("Cluster member %s updated (Incus reported an error, but the member is as specified: %v)", c.Name, err)}, nil
+			}
+		}
 		return nil, err
 	}
 	return &module.Outcome{Changes: changes, Comment: fmt.Sprintf("Cluster member %s updated", c.Name)}, nil
@@ -223,6 +266,14 @@ func (m *Module) updateMember(s incus.InstanceServer, name string, mem *api.Clus
 	}
 	if len(changes) == 0 {
 		return nil, nil
+	}
+	if len(missing) > 0 && etag != "" {
+		// Creating a group is a write the member PUT's ETag does not
+		// guard: check the ETag first, so a concurrent edit fails before
+		// anything is written (a race remains, narrowed to milliseconds).
+		if _, now, err := s.GetClusterMember(name); err == nil && now != etag {
+			return nil, api.StatusErrorf(http.StatusPreconditionFailed, "ETag of cluster member %s changed since the plan", name)
+		}
 	}
 	for _, g := range missing {
 		err := s.CreateClusterGroup(api.ClusterGroupsPost{Name: g, ClusterGroupPut: api.ClusterGroupPut{Description: "Created by statectl"}})
@@ -240,6 +291,7 @@ func (m *Module) updateMember(s incus.InstanceServer, name string, mem *api.Clus
 }
 
 func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, want *memberWant) (*module.Outcome, error) {
+	m.joins.clear(c.Name)
 	addrArg, _, _ := argString(c.Args, "address")
 	addr := normAddress(addrArg)
 	js, err := m.conn(ctx, c.Name)
@@ -262,7 +314,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			c.mask.add(tok.Secret)
 		}
 		if err != nil {
-			_ = revokeToken(cs, tokOpID) // best effort: the error below is what matters
+			_, _ = revokeToken(cs, tokOpID) // best effort: the error below is what matters
 			return nil, err
 		}
 	} else {
@@ -294,16 +346,21 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		}
 		comment := fmt.Sprintf("Cluster member %s failed to join at %s: %v", c.Name, addr, joinErr)
 		if priv.Mode == "join" {
-			if err := revokeToken(cs, tokOpID); err != nil {
+			switch fate, err := revokeToken(cs, tokOpID); {
+			case err != nil:
 				comment += fmt.Sprintf(" (failed to revoke the join token, operation %s: %v; delete it with `incus operation delete %s`)", tokOpID, err, tokOpID)
-			} else {
+			case fate == "used":
+				comment += " (the join token was used: Incus may still complete the join once the cluster answers; re-run to check)"
+			default:
 				comment += " (join token revoked)"
 			}
 		}
+		m.noteJoinFailed(c.Name, c.mask.err(joinErr))
 		return &module.Outcome{Failed: true, Comment: comment}, nil
 	}
 	if jinfo, err := readServer(js); joinErr != nil && (err != nil || !jinfo.clustered) {
 		// Incus 6.0.4 leaves a half-joined member behind after a failed join.
+		m.noteJoinFailed(c.Name, c.mask.err(joinErr))
 		return &module.Outcome{Failed: true, Changes: map[string]any{"member": change(nil, c.Name)}, Comment: fmt.Sprintf(
 			"Cluster member %s is listed but its join failed (%v): remove it with cluster_member_absent force: true, reset the server and re-run",
 			c.Name, joinErr)}, nil
@@ -387,16 +444,22 @@ func memberConfig(asked, user []api.ClusterMemberConfigKey) []api.ClusterMemberC
 }
 
 // revokeToken deletes an unused join token (a token operation is readable
-// by anyone who can list operations). A used token is already gone.
-func revokeToken(s incus.InstanceServer, opID string) error {
+// by anyone who can list operations). It returns what became of the
+// token: "revoked", or "used" when the joiner already presented it (a used
+// token is no longer running and cannot be used again).
+func revokeToken(s incus.InstanceServer, opID string) (string, error) {
 	if s == nil || opID == "" {
-		return nil
+		return "", nil
 	}
 	err := s.DeleteOperation(opID)
-	if api.StatusErrorCheck(err, http.StatusNotFound) {
-		return nil
+	if err == nil || api.StatusErrorCheck(err, http.StatusNotFound) {
+		return "revoked", nil
 	}
-	return err
+	// "Only running operations can be cancelled".
+	if op, _, gerr := s.GetOperation(opID); api.StatusErrorCheck(gerr, http.StatusNotFound) || (gerr == nil && op.StatusCode != api.Running) {
+		return "used", nil
+	}
+	return "", err
 }
 
 // joinChanges are the changes a join would make.

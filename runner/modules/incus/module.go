@@ -9,6 +9,13 @@
 // apply fails with HTTP 412 and is reported, never overwritten. Secrets
 // (join tokens, passwords, secret config keys) are masked in changes,
 // comments and errors.
+//
+// Incus holds a join or a PUT /1.0 until every member answers, and a
+// member that stopped answering stays "Online" for
+// cluster.offline_threshold. Plans that would write through such a cluster
+// (join, settings, and the quorum check of a removal) probe the members
+// with a TLS handshake first and fail with the member named, instead of
+// hanging until the request timeout (see probeMembers).
 package incus
 
 import (
@@ -50,6 +57,8 @@ type Module struct {
 	lastWrite time.Time
 	// applying is non-zero during an Apply, which always reads afresh.
 	applying atomic.Int32
+	// joins are the joins of this run (see joinBook).
+	joins joinBook
 }
 
 var _ module.Module = (*Module)(nil)
@@ -138,6 +147,11 @@ func (m *Module) Plan(ctx context.Context, c *module.Call) (*module.Plan, error)
 	}
 	p.Comment = cc.mask.text(p.Comment)
 	p.Changes = maskChanges(cc.mask, p.Changes)
+	if p.Fail && c.Function == clusterMemberPresent.spec.Name {
+		// Settings planned after it must not configure a server left
+		// out of its cluster (see joinBook); a clustered one is unaffected.
+		m.noteJoinFailed(c.Name, fmt.Errorf("its cluster_member_present state fails"))
+	}
 	return p, nil
 }
 
@@ -149,6 +163,11 @@ func (m *Module) Apply(ctx context.Context, c *module.Call, p *module.Plan) (*mo
 	}
 	if p == nil {
 		return nil, fmt.Errorf("%s: apply without a plan", c.ID)
+	}
+	if p.Fail {
+		// The engine applies a failing plan outside test mode: the
+		// plan's reason is the outcome, and nothing is written.
+		return &module.Outcome{Failed: true, Comment: p.Comment}, nil
 	}
 	cc := &call{Call: c, mask: newMasker(f.spec, c.Args)}
 	m.beginWrite()

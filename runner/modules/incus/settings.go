@@ -163,10 +163,32 @@ func planSettings(ctx context.Context, m *Module, c *call) (*module.Plan, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}
+	joinNote := ""
+	if member == "" {
+		joined, note, fail, err := m.afterJoin(ctx, label, info, c.Test)
+		if err != nil {
+			return nil, err
+		}
+		if fail != "" {
+			return &module.Plan{Fail: true, Comment: fail}, nil
+		}
+		if joined != nil {
+			info, joinNote = joined, note
+		}
+	}
 	_, changes, fail := w.diff(info)
-	comment := settingsComment(w, label, changes, true)
+	comment := settingsComment(w, label, changes, true) + joinNote
 	if fail != "" {
 		return &module.Plan{Fail: true, Comment: fail}, nil
+	}
+	if len(changes) > 0 && info.clustered && joinNote == "" {
+		if stalled, err := m.stalledFor(ctx, c); err != nil {
+			return nil, err
+		} else if stalled != "" {
+			return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+				"Server settings of %s cannot be written now: %s; Incus would hold the write until they answer and apply it then, after this run has reported it failed. Re-run once they answer, or once the cluster marks them offline (cluster.offline_threshold)",
+				label, stalled)}, nil
+		}
 	}
 	p := &module.Plan{Comment: comment}
 	if len(changes) > 0 {
@@ -204,6 +226,14 @@ func applySettings(ctx context.Context, m *Module, c *call, p *module.Plan) (*mo
 	if err := view.UpdateServer(api.ServerPut{Config: cfg}, priv.ETag); err != nil {
 		if isStale(err) {
 			return &module.Outcome{Failed: true, Comment: errConcurrent("server config of " + label).Error()}, nil
+		}
+		// Errors lie: a cluster-wide write is committed before Incus
+		// notifies every member, and a member that stopped answering
+		// (still listed Online) holds the answer until the request times
+		// out. Re-read before calling it a failure.
+		if left, rerr := settleSettings(ctx, view, w); rerr == nil && len(left) == 0 {
+			return &module.Outcome{Changes: changes, Comment: settingsComment(w, label, changes, false) + fmt.Sprintf(
+				" (Incus reported an error, but the values are stored; a cluster member may not be answering: %v)", err)}, nil
 		}
 		return nil, fmt.Errorf("failed to update server config of %s: %w", label, err)
 	}
@@ -332,4 +362,29 @@ func settleSettings(ctx context.Context, view incus.InstanceServer, w *settingsW
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// stalledFor probes the cluster's members before a write (see
+// probeMembers) and describes those that would hold it: Incus notifies
+// every member of a PUT /1.0, member-local keys included, before it
+// answers, and a cluster-wide value is stored only then.
+func (m *Module) stalledFor(ctx context.Context, c *call) (string, error) {
+	tgt, err := targetName(c)
+	if err != nil {
+		return "", err
+	}
+	s, err := m.conn(ctx, tgt)
+	if err != nil {
+		return "", err
+	}
+	self, err := readServer(s)
+	if err != nil {
+		return "", err
+	}
+	members, err := s.GetClusterMembers()
+	if err != nil {
+		return "", fmt.Errorf("failed to list cluster members: %w", err)
+	}
+	l := probeMembers(ctx, members, "", self.name)
+	return l.describeDown(l.stalled), nil
 }

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/statectl/statectl/runner/watch"
+)
+
+// TestWatchPassesShareNothing: each watch pass renders the state tree and
+// the pillar afresh and drops its connection pool and renderer, so an
+// edit between two passes (no SIGHUP) is what the next pass runs.
+func TestWatchPassesShareNothing(t *testing.T) {
+	dir := t.TempDir()
+	const appSLS = "{% for i in range(pillar['n']) %}\nstate-{{ i }}:\n  test.succeed_without_changes: []\n{% endfor %}\n"
+	files := map[string]string{
+		"roster.yaml":     "node2: {}\n",
+		"statectl.yaml":   "{}\n",
+		"states/top.sls":  "base:\n  '*':\n    - app\n",
+		"states/app.sls":  appSLS,
+		"pillar/top.sls":  "base:\n  '*':\n    - site\n",
+		"pillar/site.sls": "n: 1\n",
+	}
+	for name, data := range files {
+		write(t, filepath.Join(dir, name), data)
+	}
+	args := []string{"watch", "node2", "--states", filepath.Join(dir, "states"), "--pillar", filepath.Join(dir, "pillar"),
+		"--roster", filepath.Join(dir, "roster.yaml"), "--config", filepath.Join(dir, "statectl.yaml"),
+		"--lock-dir", filepath.Join(dir, "locks")}
+	var stdout, stderr, log bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, ctx: context.Background()}
+	a.flags = newFlags(&a.opts)
+	if err := a.flags.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.loadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{a: a, args: args, expr: "node2", rec: watch.NewRecorder(&log),
+		events: make(chan struct{}, 1), listeners: map[string]context.CancelFunc{}}
+	defer w.stopListeners()
+
+	pass := func(seq int, trigger watch.Trigger) watch.Record {
+		t.Helper()
+		log.Reset()
+		if out := w.pass(context.Background(), watch.PassInfo{Seq: seq, Trigger: trigger}); out != watch.OK {
+			t.Fatalf("pass %d: %s\nstderr:\n%s", seq, out, stderr.String())
+		}
+		if a.pool != nil || a.states != nil {
+			t.Fatalf("pass %d left its pool or renderer behind", seq)
+		}
+		var rec watch.Record
+		if err := json.Unmarshal(log.Bytes(), &rec); err != nil {
+			t.Fatalf("pass %d record %q: %v", seq, log.String(), err)
+		}
+		return rec
+	}
+	if rec := pass(1, watch.Start); rec.States != 1 {
+		t.Fatalf("first pass: %+v", rec)
+	}
+	// The pillar changes between passes, then a state file.
+	write(t, filepath.Join(dir, "pillar/site.sls"), "n: 2\n")
+	if rec := pass(2, watch.Interval); rec.States != 2 {
+		t.Fatalf("second pass did not read the edited pillar: %+v", rec)
+	}
+	write(t, filepath.Join(dir, "states/app.sls"), appSLS+"changer:\n  test.succeed_with_changes: []\n")
+	if rec := pass(3, watch.Interval); rec.States != 3 || rec.Changed != 1 {
+		t.Fatalf("third pass did not render the edited state file: %+v", rec)
+	}
+}
+
+func write(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
