@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -87,15 +88,56 @@ func Parse(file string, data []byte) (*Roster, error) {
 
 var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true}
 
+// decodeStrict checks each key's shape before decoding, so a mistake is
+// reported with its line and in the roster's terms rather than as a Go
+// type error from the YAML library.
 func decodeStrict(n *yaml.Node, e *Entry) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
+		k, v := n.Content[i], n.Content[i+1]
 		if !knownKeys[k.Value] {
 			return fmt.Errorf("line %d: unknown key %q (known: addresses, client_cert, client_key, grains, server_cert, socket, url)", k.Line, k.Value)
 		}
+		if err := checkField(k.Value, v); err != nil {
+			return fmt.Errorf("line %d: %w", v.Line, err)
+		}
 	}
-	if err := n.Decode(e); err != nil {
-		return err
+	return n.Decode(e)
+}
+
+func checkField(key string, v *yaml.Node) error {
+	switch key {
+	case "grains":
+		if v.Kind != yaml.MappingNode && v.Tag != "!!null" {
+			return fmt.Errorf("grains must be a mapping of grain names to values, e.g. grains: {roles: [incus]}")
+		}
+	case "addresses":
+		if v.Kind != yaml.SequenceNode {
+			return fmt.Errorf("addresses must be a list of https://HOST[:PORT] URLs")
+		}
+		for _, a := range v.Content {
+			if a.Kind != yaml.ScalarNode {
+				return fmt.Errorf("addresses must be a list of https://HOST[:PORT] URLs")
+			}
+			if err := checkURL(a.Value); err != nil {
+				return fmt.Errorf("addresses: %w", err)
+			}
+		}
+	default: // socket, url, certificates: one path or URL each
+		if v.Kind != yaml.ScalarNode {
+			return fmt.Errorf("%s must be a string", key)
+		}
+		if key == "url" {
+			return checkURL(v.Value)
+		}
+	}
+	return nil
+}
+
+// checkURL accepts https://HOST[:PORT] or a bare HOST[:PORT] (https is
+// implied, as the incus CLI does).
+func checkURL(s string) error {
+	if i := strings.Index(s, "://"); i >= 0 && s[:i] != "https" {
+		return fmt.Errorf("url %q: only https:// is supported (for a local daemon use socket: PATH)", s)
 	}
 	return nil
 }
