@@ -43,14 +43,14 @@ func saltFilters() map[string]exec.FilterFunction {
 			if v := arg(a, 1, "indent"); v != nil && !v.IsNil() {
 				indent = v.Integer()
 			}
-			return pyJSON(in, false, indent)
+			return pyJSON(in, true, false, indent)
 		}),
 		"tojson": simpleFilter(func(in any, a *exec.VarArgs) (any, error) {
 			indent := -1
 			if v := arg(a, 0, "indent"); v != nil && !v.IsNil() {
 				indent = v.Integer()
 			}
-			s, err := pyJSON(in, true, indent)
+			s, err := pyJSON(in, false, true, indent)
 			r := strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`)
 			return r.Replace(s), err
 		}),

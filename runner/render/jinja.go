@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
+	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/loaders"
@@ -52,13 +53,15 @@ func jinjaEnv() *exec.Environment {
 	envOnce.Do(func() {
 		filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
 		filters.Update(exec.NewFilterSet(saltFilters()))
+		filters.Update(exec.NewFilterSet(orderFilters()))
 		filters.Update(exec.NewFilterSet(operatorFilters()))
 		tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
 		tests.Update(exec.NewTestSet(saltTests()))
 		cs := exec.NewControlStructureSet(map[string]parser.ControlStructureParser{}).Update(builtins.ControlStructures)
 		cs.Update(exec.NewControlStructureSet(saltControlStructures()))
 		envVal = &exec.Environment{
-			Context:           exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables),
+			Context: exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables).
+				Update(exec.NewContext(map[string]any{"dict": pyDictBuiltin})),
 			Filters:           filters,
 			Tests:             tests,
 			ControlStructures: cs,
@@ -291,8 +294,9 @@ func (l *rootLoader) Inherit(from string) (loaders.Loader, error) {
 
 // rewriteTree adapts a parsed template to Jinja2 semantics without
 // touching gonja: every printed expression goes through "__finalize"
-// (Python's str(), as Salt's finalizer) and every list, tuple and dict
-// literal through a filter that makes it a Python-like container. gonja's
+// (Python's str(), as Salt's finalizer), every list, tuple and dict
+// literal through a filter that makes it a Python-like container, and
+// every for loop's iterable through "__iter" (dicts in insertion order). gonja's
 // control structures keep their expressions in unexported fields, so the
 // walk uses reflection over all fields of gonja's node types.
 func rewriteTree(v reflect.Value, seen map[uintptr]bool) {
@@ -305,11 +309,16 @@ func rewriteTree(v reflect.Value, seen map[uintptr]bool) {
 			return
 		}
 		seen[v.Pointer()] = true
-		if out, ok := v.Interface().(*nodes.Output); ok {
-			out.Expression = wrapFilter(out.Expression, "__finalize")
-			if out.Alternative != nil {
-				out.Alternative = wrapFilter(out.Alternative, "__finalize")
+		switch n := v.Interface().(type) {
+		case *nodes.Output:
+			n.Expression = wrapFilter(n.Expression, "__finalize")
+			if n.Alternative != nil {
+				n.Alternative = wrapFilter(n.Alternative, "__finalize")
 			}
+		case *controlStructures.ForControlStructure:
+			// gonja iterates a map in sorted key order; "__iter" makes a
+			// dict its keys in insertion order, as Python iterates it.
+			n.ObjectEvaluator = wrapFilter(n.ObjectEvaluator, "__iter")
 		}
 		rewriteTree(v.Elem(), seen)
 	case reflect.Struct:

@@ -19,11 +19,6 @@ import (
 // template (context data, literals, function results) is converted with
 // toPy; scalars stay Go values (string, int, float64, bool, nil).
 
-// pyDict is a template dict. It is a map so gonja's generic code (length,
-// "in", iteration, truthiness) works on it; iteration is in sorted key
-// order since Go maps have none.
-type pyDict map[string]any
-
 // pyList is a template list, used through a pointer so append/extend
 // mutate in place as in Python.
 type pyList []any
@@ -61,17 +56,17 @@ func toPy(x any) any {
 		}
 		return &l
 	case *exec.Dict:
-		d := make(pyDict, len(v.Pairs))
+		d := newDict(len(v.Pairs))
 		for _, p := range v.Pairs {
-			d[p.Key.String()] = toPy(p.Value)
+			d.set(p.Key.String(), toPy(p.Value))
 		}
 		return d
 	case exec.Dict:
 		return toPy(&v)
 	case map[string]any:
-		d := make(pyDict, len(v))
+		d := newDict(len(v))
 		for k, e := range v {
-			d[k] = toPy(e)
+			d.setUnordered(k, toPy(e))
 		}
 		return d
 	case []any:
@@ -114,10 +109,10 @@ func toPy(x any) any {
 		}
 		return &l
 	case reflect.Map:
-		d := make(pyDict, rv.Len())
+		d := newDict(rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
-			d[pyStr(toPy(it.Key().Interface()))] = toPy(it.Value().Interface())
+			d.setUnordered(pyStr(toPy(it.Key().Interface())), toPy(it.Value().Interface()))
 		}
 		return d
 	case reflect.Chan:
@@ -142,7 +137,7 @@ func toGo(x any) any {
 	case pyDict:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
-			m[k] = toGo(e)
+			m[k] = toGo(e.v)
 		}
 		return m
 	case *pyList:
@@ -160,15 +155,6 @@ func toGo(x any) any {
 	default:
 		return v
 	}
-}
-
-func (d pyDict) sortedKeys() []string {
-	keys := make([]string, 0, len(d))
-	for k := range d {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // String gives Python's repr of a dict, which is also its str().
@@ -189,7 +175,7 @@ func (d pyDict) GetItem(key any) (*exec.Value, bool) {
 	if !ok {
 		k = pyStr(key)
 	}
-	if v, ok := d[k]; ok {
+	if v, ok := d.get(k); ok {
 		return exec.AsValue(v), true
 	}
 	return undefinedf("'dict object' has no attribute '%s'", k), false
@@ -204,7 +190,7 @@ func (d pyDict) method(name string) method {
 			if len(a.Args) < 1 || len(a.Args) > 2 {
 				return nil, fmt.Errorf("get expected 1 or 2 arguments, got %d", len(a.Args))
 			}
-			if v, ok := d[pyStr(toPy(a.Args[0]))]; ok {
+			if v, ok := d.get(pyStr(toPy(a.Args[0]))); ok {
 				return v, nil
 			}
 			if len(a.Args) == 2 {
@@ -214,25 +200,23 @@ func (d pyDict) method(name string) method {
 		}
 	case "items":
 		return func(*exec.VarArgs) (any, error) {
-			l := pyList{}
-			for _, k := range d.sortedKeys() {
-				l = append(l, pyTuple{k, d[k]})
+			keys := d.keys()
+			l := make(pyList, len(keys))
+			for i, k := range keys {
+				l[i] = pyTuple{k, d[k].v}
 			}
 			return &l, nil
 		}
 	case "keys":
 		return func(*exec.VarArgs) (any, error) {
-			l := pyList{}
-			for _, k := range d.sortedKeys() {
-				l = append(l, k)
-			}
-			return &l, nil
+			return d.keyList(), nil
 		}
 	case "values":
 		return func(*exec.VarArgs) (any, error) {
-			l := pyList{}
-			for _, k := range d.sortedKeys() {
-				l = append(l, d[k])
+			keys := d.keys()
+			l := make(pyList, len(keys))
+			for i, k := range keys {
+				l[i] = d[k].v
 			}
 			return &l, nil
 		}
@@ -244,23 +228,36 @@ func (d pyDict) method(name string) method {
 			if len(a.Args) == 1 {
 				switch src := toPy(a.Args[0]).(type) {
 				case pyDict:
-					for k, v := range src {
-						d[k] = v
+					for _, k := range src.keys() {
+						d.set(k, src[k].v)
 					}
 				case *pyList:
 					for _, e := range *src {
-						kv, ok := toPy(e).(*pyList)
-						if !ok || len(*kv) != 2 {
+						var kv []any
+						switch p := toPy(e).(type) {
+						case *pyList:
+							kv = *p
+						case pyTuple:
+							kv = p
+						}
+						if len(kv) != 2 {
 							return nil, errors.New("dictionary update sequence element has wrong length")
 						}
-						d[pyStr((*kv)[0])] = (*kv)[1]
+						d.set(pyStr(kv[0]), kv[1])
 					}
 				default:
 					return nil, fmt.Errorf("'%s' object is not iterable", pyTypeName(src))
 				}
 			}
-			for k, v := range a.KwArgs {
-				d[k] = toPy(v)
+			// gonja gives keyword arguments as a map, so their
+			// order is lost; they are added sorted.
+			kw := make([]string, 0, len(a.KwArgs))
+			for k := range a.KwArgs {
+				kw = append(kw, k)
+			}
+			sort.Strings(kw)
+			for _, k := range kw {
+				d.set(k, toPy(a.KwArgs[k]))
 			}
 			return nil, nil
 		}
@@ -270,14 +267,14 @@ func (d pyDict) method(name string) method {
 				return nil, fmt.Errorf("setdefault expected 1 or 2 arguments, got %d", len(a.Args))
 			}
 			k := pyStr(toPy(a.Args[0]))
-			if v, ok := d[k]; ok {
+			if v, ok := d.get(k); ok {
 				return v, nil
 			}
 			var def any
 			if len(a.Args) == 2 {
 				def = toPy(a.Args[1])
 			}
-			d[k] = def
+			d.set(k, def)
 			return def, nil
 		}
 	case "pop":
@@ -286,7 +283,7 @@ func (d pyDict) method(name string) method {
 				return nil, fmt.Errorf("pop expected 1 or 2 arguments, got %d", len(a.Args))
 			}
 			k := pyStr(toPy(a.Args[0]))
-			if v, ok := d[k]; ok {
+			if v, ok := d.get(k); ok {
 				delete(d, k)
 				return v, nil
 			}
@@ -297,11 +294,7 @@ func (d pyDict) method(name string) method {
 		}
 	case "copy":
 		return func(*exec.VarArgs) (any, error) {
-			c := make(pyDict, len(d))
-			for k, v := range d {
-				c[k] = v
-			}
-			return c, nil
+			return d.copyDict(), nil
 		}
 	}
 	return nil
@@ -434,12 +427,7 @@ func iterItems(x any) ([]any, error) {
 	case pyTuple:
 		return append([]any(nil), v...), nil
 	case pyDict:
-		keys := v.sortedKeys()
-		out := make([]any, len(keys))
-		for i, k := range keys {
-			out[i] = k
-		}
-		return out, nil
+		return *v.keyList(), nil
 	case string:
 		var out []any
 		for _, r := range v {
@@ -495,7 +483,7 @@ func pyEqual(a, b any) bool {
 		}
 		for k, v := range x {
 			w, ok := y[k]
-			if !ok || !pyEqual(v, w) {
+			if !ok || !pyEqual(v.v, w.v) {
 				return false
 			}
 		}
@@ -621,13 +609,13 @@ func writeRepr(b *strings.Builder, x any) {
 		b.WriteString(pyQuote(v))
 	case pyDict:
 		b.WriteByte('{')
-		for i, k := range v.sortedKeys() {
+		for i, k := range v.keys() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString(pyQuote(k))
 			b.WriteString(": ")
-			writeRepr(b, toPy(v[k]))
+			writeRepr(b, toPy(v[k].v))
 		}
 		b.WriteByte('}')
 	case *pyList:

@@ -175,13 +175,13 @@ func dataItem(data pyDict) method {
 		if v, ok := a.KwArgs["delimiter"]; ok {
 			delim = pyStr(toPy(v))
 		}
-		out := pyDict{}
+		out := newDict(len(a.Args))
 		for _, arg := range a.Args {
 			k := pyStr(toPy(arg))
 			if v, ok := traverse(data, k, delim); ok {
-				out[k] = v
+				out.set(k, v)
 			} else {
-				out[k] = def
+				out.set(k, def)
 			}
 		}
 		return out, nil
@@ -204,7 +204,7 @@ func traverse(data any, key, delim string) (any, bool) {
 				found := false
 				for _, e := range *cur {
 					if d, ok := e.(pyDict); ok {
-						if v, ok := d[part]; ok {
+						if v, ok := d.get(part); ok {
 							ptr, found = v, true
 							break
 						}
@@ -223,7 +223,7 @@ func traverse(data any, key, delim string) (any, bool) {
 			}
 			ptr = (*cur)[idx]
 		case pyDict:
-			v, ok := cur[part]
+			v, ok := cur.get(part)
 			if !ok {
 				return nil, false
 			}
@@ -236,14 +236,16 @@ func traverse(data any, key, delim string) (any, bool) {
 }
 
 // dictUpdate mirrors salt.utils.dictupdate.update: nested dicts merge,
-// anything else is replaced (lists are unioned with mergeLists).
+// anything else is replaced (lists are unioned with mergeLists); keys new
+// to dst are added in src's order.
 func dictUpdate(dst, src pyDict, mergeLists bool) pyDict {
-	for k, v := range src {
-		dv, ok := dst[k]
+	for _, k := range src.keys() {
+		v := src[k].v
+		dv, ok := dst.get(k)
 		if ok {
 			if dm, ok := dv.(pyDict); ok {
 				if sm, ok := v.(pyDict); ok {
-					dst[k] = dictUpdate(dm, sm, mergeLists)
+					dst.set(k, dictUpdate(dm, sm, mergeLists))
 					continue
 				}
 			}
@@ -256,13 +258,13 @@ func dictUpdate(dst, src pyDict, mergeLists bool) pyDict {
 								out = append(out, e)
 							}
 						}
-						dst[k] = &out
+						dst.set(k, &out)
 						continue
 					}
 				}
 			}
 		}
-		dst[k] = v
+		dst.set(k, v)
 	}
 	return dst
 }
@@ -281,7 +283,7 @@ func deepCopy(x any) any {
 	case pyDict:
 		c := make(pyDict, len(v))
 		for k, e := range v {
-			c[k] = deepCopy(e)
+			c[k] = dictEntry{seq: e.seq, v: deepCopy(e.v)}
 		}
 		return c
 	case *pyList:

@@ -8,30 +8,44 @@ import (
 )
 
 // Serialisers matching what Salt's filters produce with Python's json
-// module and PyYAML's safe dumper. Dict keys are always sorted: Go maps
-// have no order, and Salt sorts them for json and yaml too.
+// module and PyYAML's safe dumper. Salt's json filter and PyYAML's
+// safe_dump sort dict keys; Salt's tojson keeps the dicts' order.
 
-// pyJSON is json.dumps(x, sort_keys=True, ensure_ascii=ascii, indent=indent);
-// indent < 0 means no indent.
-func pyJSON(x any, ascii bool, indent int) (string, error) {
+// pyJSON is json.dumps(x, sort_keys=sortKeys, ensure_ascii=ascii,
+// indent=indent); indent < 0 means no indent.
+func pyJSON(x any, sortKeys, ascii bool, indent int) (string, error) {
 	var b strings.Builder
-	if err := writeJSON(&b, toPy(x), ascii, indent, 0); err != nil {
+	w := jsonWriter{b: &b, sortKeys: sortKeys, ascii: ascii, indent: indent}
+	if err := w.write(toPy(x), 0); err != nil {
 		return "", err
 	}
 	return b.String(), nil
 }
 
-func writeJSON(b *strings.Builder, x any, ascii bool, indent, level int) error {
-	nl := func(l int) {
-		if indent >= 0 {
-			b.WriteByte('\n')
-			b.WriteString(strings.Repeat(" ", indent*l))
-		}
+// jsonWriter writes template values as Python's json.dumps does.
+type jsonWriter struct {
+	b        *strings.Builder
+	sortKeys bool
+	ascii    bool
+	indent   int // < 0: none
+}
+
+func (w *jsonWriter) nl(level int) {
+	if w.indent >= 0 {
+		w.b.WriteByte('\n')
+		w.b.WriteString(strings.Repeat(" ", w.indent*level))
 	}
-	itemSep := ", "
-	if indent >= 0 {
-		itemSep = ","
+}
+
+func (w *jsonWriter) sep() string {
+	if w.indent >= 0 {
+		return ","
 	}
+	return ", "
+}
+
+func (w *jsonWriter) write(x any, level int) error {
+	b := w.b
 	switch v := x.(type) {
 	case nil:
 		b.WriteString("null")
@@ -55,53 +69,57 @@ func writeJSON(b *strings.Builder, x any, ascii bool, indent, level int) error {
 			b.WriteString(pyFloat(v))
 		}
 	case string:
-		b.WriteString(jsonQuote(v, ascii))
+		b.WriteString(jsonQuote(v, w.ascii))
 	case pyDict:
 		if len(v) == 0 {
 			b.WriteString("{}")
 			return nil
 		}
+		keys := v.keys()
+		if w.sortKeys {
+			keys = v.sortedKeys()
+		}
 		b.WriteByte('{')
-		for i, k := range v.sortedKeys() {
+		for i, k := range keys {
 			if i > 0 {
-				b.WriteString(itemSep)
+				b.WriteString(w.sep())
 			}
-			nl(level + 1)
-			b.WriteString(jsonQuote(k, ascii))
+			w.nl(level + 1)
+			b.WriteString(jsonQuote(k, w.ascii))
 			b.WriteString(": ")
-			if err := writeJSON(b, toPy(v[k]), ascii, indent, level+1); err != nil {
+			if err := w.write(toPy(v[k].v), level+1); err != nil {
 				return err
 			}
 		}
-		nl(level)
+		w.nl(level)
 		b.WriteByte('}')
 	case *pyList:
-		return writeJSONSeq(b, *v, ascii, indent, level, nl, itemSep)
+		return w.writeSeq(*v, level)
 	case pyTuple:
-		return writeJSONSeq(b, v, ascii, indent, level, nl, itemSep)
+		return w.writeSeq(v, level)
 	default:
 		return fmt.Errorf("Object of type %s is not JSON serializable", pyTypeName(v))
 	}
 	return nil
 }
 
-func writeJSONSeq(b *strings.Builder, items []any, ascii bool, indent, level int, nl func(int), sep string) error {
+func (w *jsonWriter) writeSeq(items []any, level int) error {
 	if len(items) == 0 {
-		b.WriteString("[]")
+		w.b.WriteString("[]")
 		return nil
 	}
-	b.WriteByte('[')
+	w.b.WriteByte('[')
 	for i, e := range items {
 		if i > 0 {
-			b.WriteString(sep)
+			w.b.WriteString(w.sep())
 		}
-		nl(level + 1)
-		if err := writeJSON(b, toPy(e), ascii, indent, level+1); err != nil {
+		w.nl(level + 1)
+		if err := w.write(toPy(e), level+1); err != nil {
 			return err
 		}
 	}
-	nl(level)
-	b.WriteByte(']')
+	w.nl(level)
+	w.b.WriteByte(']')
 	return nil
 }
 
@@ -296,7 +314,7 @@ func writeFlow(b *strings.Builder, x any, key bool) error {
 			}
 			b.WriteString(yamlString(k, true, true))
 			b.WriteString(": ")
-			if err := writeFlow(b, v[k], false); err != nil {
+			if err := writeFlow(b, v[k].v, false); err != nil {
 				return err
 			}
 		}
@@ -343,7 +361,7 @@ func writeBlock(b *strings.Builder, x any, indent int, inSeq bool) error {
 			}
 			b.WriteString(yamlString(k, false, true))
 			b.WriteByte(':')
-			e := toPy(v[k])
+			e := toPy(v[k].v)
 			switch {
 			case isScalar(e) || isEmpty(e):
 				b.WriteByte(' ')

@@ -409,14 +409,14 @@ func loadYAMLString(name, text string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := ToValue(n)
+	v, err := toPyValue(n)
 	if err != nil {
 		return nil, &templateError{msg: fmt.Sprintf("failed to load YAML from %s: %v", name, err)}
 	}
 	if n == nil {
 		return nil, nil
 	}
-	return toPy(v), nil
+	return v, nil
 }
 
 func loadJSONString(name, text string) (any, error) {
@@ -427,9 +427,9 @@ func loadJSONString(name, text string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := ToValue(n)
+	v, err := toPyValue(n)
 	if err != nil {
 		return nil, &templateError{msg: fmt.Sprintf("failed to load JSON from %s: %v", name, err)}
 	}
-	return toPy(v), nil
+	return v, nil
 }

@@ -198,10 +198,16 @@ func tagJSONScalars(n *yaml.Node) {
 // Mapping keys become strings (Python's str() of the key). Aliases and
 // "<<" merge keys are followed.
 func ToValue(n *yaml.Node) (any, error) {
-	return toValue(n, 0)
+	return toValue(n, 0, false)
 }
 
-func toValue(n *yaml.Node, depth int) (any, error) {
+// toPyValue is ToValue giving template values: dicts keep the document's
+// key order, as Python's YAML and JSON loaders give it.
+func toPyValue(n *yaml.Node) (any, error) {
+	return toValue(n, 0, true)
+}
+
+func toValue(n *yaml.Node, depth int, py bool) (any, error) {
 	if n == nil {
 		return nil, nil
 	}
@@ -213,70 +219,108 @@ func toValue(n *yaml.Node, depth int) (any, error) {
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return toValue(n.Content[0], depth+1)
+		return toValue(n.Content[0], depth+1, py)
 	case yaml.AliasNode:
-		return toValue(n.Alias, depth+1)
+		return toValue(n.Alias, depth+1, py)
 	case yaml.ScalarNode:
 		return scalarValue(n)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := toValue(c, depth+1)
+			v, err := toValue(c, depth+1, py)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, v)
 		}
+		if py {
+			l := pyList(out)
+			return &l, nil
+		}
 		return out, nil
 	case yaml.MappingNode:
-		out := map[string]any{}
-		var merges []map[string]any
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style == 0 {
-				m, err := mergeSources(v, depth)
-				if err != nil {
-					return nil, err
-				}
-				merges = append(merges, m...)
-				continue
-			}
-			if k.Kind == yaml.AliasNode {
-				k = k.Alias
-			}
-			if k.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("line %d: found unhashable key (a mapping key must be a scalar)", k.Line)
-			}
-			kv, err := toValue(k, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			vv, err := toValue(v, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[keyString(kv)] = vv
+		keys, vals, err := mappingPairs(n, depth, py)
+		if err != nil {
+			return nil, err
 		}
-		// Explicit keys win over merged ones; earlier merge sources win.
-		merged := map[string]any{}
-		for _, m := range merges {
-			for k, v := range m {
-				if _, ok := merged[k]; !ok {
-					merged[k] = v
-				}
+		if py {
+			d := newDict(len(keys))
+			for _, k := range keys {
+				d.set(k, vals[k])
 			}
+			return d, nil
 		}
-		for k, v := range merged {
-			if _, ok := out[k]; !ok {
-				out[k] = v
-			}
-		}
-		return out, nil
+		return vals, nil
 	}
 	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }
 
-func mergeSources(v *yaml.Node, depth int) ([]map[string]any, error) {
+// mappingPairs reads a mapping's keys in order and its values. Merged
+// ("<<") keys come first, as Salt's loader puts them, unless the mapping
+// sets them itself; explicit keys win, and among merge sources the
+// earlier one wins.
+func mappingPairs(n *yaml.Node, depth int, py bool) ([]string, map[string]any, error) {
+	var own []string
+	vals := map[string]any{}
+	var merges [][]string // each source's keys, in order
+	var mergeVals []map[string]any
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style == 0 {
+			ks, ms, err := mergeSources(v, depth, py)
+			if err != nil {
+				return nil, nil, err
+			}
+			merges = append(merges, ks...)
+			mergeVals = append(mergeVals, ms...)
+			continue
+		}
+		if k.Kind == yaml.AliasNode {
+			k = k.Alias
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, nil, fmt.Errorf("line %d: found unhashable key (a mapping key must be a scalar)", k.Line)
+		}
+		kv, err := toValue(k, depth+1, py)
+		if err != nil {
+			return nil, nil, err
+		}
+		vv, err := toValue(v, depth+1, py)
+		if err != nil {
+			return nil, nil, err
+		}
+		ks := keyString(kv)
+		if _, dup := vals[ks]; !dup {
+			own = append(own, ks)
+		}
+		vals[ks] = vv
+	}
+	if len(merges) == 0 {
+		return own, vals, nil
+	}
+	var keys []string
+	seen := map[string]bool{}
+	// PyYAML lists the pairs of later merge sources first.
+	for i := len(merges) - 1; i >= 0; i-- {
+		for _, k := range merges[i] {
+			if _, explicit := vals[k]; !explicit && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		for i := range merges {
+			if v, ok := mergeVals[i][k]; ok {
+				vals[k] = v
+				break
+			}
+		}
+	}
+	return append(keys, own...), vals, nil
+}
+
+func mergeSources(v *yaml.Node, depth int, py bool) ([][]string, []map[string]any, error) {
 	if v.Kind == yaml.AliasNode {
 		v = v.Alias
 	}
@@ -287,21 +331,25 @@ func mergeSources(v *yaml.Node, depth int) ([]map[string]any, error) {
 	case yaml.SequenceNode:
 		nodes = v.Content
 	default:
-		return nil, fmt.Errorf("line %d: a merge key needs a mapping or a list of mappings", v.Line)
+		return nil, nil, fmt.Errorf("line %d: a merge key needs a mapping or a list of mappings", v.Line)
 	}
-	var out []map[string]any
+	var keys [][]string
+	var vals []map[string]any
 	for _, m := range nodes {
-		x, err := toValue(m, depth+1)
+		if m.Kind == yaml.AliasNode {
+			m = m.Alias
+		}
+		if m.Kind != yaml.MappingNode {
+			return nil, nil, fmt.Errorf("line %d: a merge key needs a mapping or a list of mappings", m.Line)
+		}
+		ks, vs, err := mappingPairs(m, depth+1, py)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		mm, ok := x.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("line %d: a merge key needs a mapping or a list of mappings", m.Line)
-		}
-		out = append(out, mm)
+		keys = append(keys, ks)
+		vals = append(vals, vs)
 	}
-	return out, nil
+	return keys, vals, nil
 }
 
 func keyString(v any) string {
