@@ -28,6 +28,8 @@ type node struct {
 	entry  *roster.Entry
 	grains map[string]any
 	pillar map[string]any
+	// pillarOrder is the pillar's key order, for templates.
+	pillarOrder *render.KeyOrder
 	// pillarErr is kept so that target matching (which may need pillar)
 	// and the run report the same error once.
 	pillarErr error
@@ -102,6 +104,14 @@ func (a *app) selectTargets(expr string) ([]*node, error) {
 	return out, nil
 }
 
+// grainsOrder is the key order of n's roster grains (nil without them).
+func (n *node) grainsOrder() *render.KeyOrder {
+	if n.entry == nil {
+		return nil
+	}
+	return n.entry.GrainsOrder
+}
+
 func (a *app) loadGrains(n *node) error {
 	if n.grains != nil {
 		return nil
@@ -131,13 +141,13 @@ func (a *app) loadPillar(n *node) (map[string]any, error) {
 		n.pillarErr = err
 		return nil, err
 	}
-	p, err := pillar.Compile(a.opts.pillar, n.name, n.grains, override)
+	p, order, err := pillar.CompileOrdered(a.opts.pillar, n.name, n.grains, override, n.grainsOrder())
 	if err != nil {
 		n.pillarErr = &cliError{code: report.ExitPillar, err: err,
 			hint: fmt.Sprintf("run 'statectl pillar %s' after fixing the pillar tree %s", n.name, a.opts.pillar)}
 		return nil, n.pillarErr
 	}
-	n.pillar, n.pillarOK = p, true
+	n.pillar, n.pillarOrder, n.pillarOK = p, order, true
 	a.secrets.addPillar(p)
 	return p, nil
 }
@@ -180,6 +190,9 @@ func (a *app) compile(n *node, reg *module.Registry, sls []string) (*state.Compi
 		Target:   &target.Subject{ID: n.name, Grains: n.grains, Pillar: p},
 		Registry: reg,
 		Renderer: a.states,
+
+		GrainsOrder: n.grainsOrder(),
+		PillarOrder: n.pillarOrder,
 	}
 	var c *state.Compiled
 	if len(sls) == 0 {

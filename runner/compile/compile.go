@@ -55,6 +55,10 @@ type Options struct {
 	// Renderer renders the files; nil means render.New(Root). Pass one to
 	// share its template cache across compiles (e.g. a drift loop).
 	Renderer FileRenderer
+	// GrainsOrder and PillarOrder are the key orders of Target's grains
+	// and pillar (roster.Entry.GrainsOrder, pillar.CompileOrdered), so
+	// templates iterate them in file order as Salt's do; nil: sorted.
+	GrainsOrder, PillarOrder *render.KeyOrder
 }
 
 func (o *Options) saltenv() string {
@@ -80,7 +84,8 @@ func (o *Options) subject() *target.Subject {
 
 func (o *Options) context(sls string) *render.Context {
 	s := o.subject()
-	return &render.Context{Grains: s.Grains, Pillar: s.Pillar, Opts: o.Opts, Saltenv: o.saltenv(), SLS: sls}
+	return &render.Context{Grains: s.Grains, Pillar: s.Pillar, Opts: o.Opts, Saltenv: o.saltenv(), SLS: sls,
+		GrainsOrder: o.GrainsOrder, PillarOrder: o.PillarOrder}
 }
 
 // Highstate compiles the SLS files top.sls assigns to the target.

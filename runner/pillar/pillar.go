@@ -50,19 +50,33 @@ func (e *Error) Unwrap() error { return e.Err }
 // see the pillar merged so far (starting with override) as `pillar`. A
 // missing root or top.sls yields override alone. Every error is an *Error.
 func Compile(root, id string, grainsData, override map[string]any) (map[string]any, error) {
+	p, _, err := CompileOrdered(root, id, grainsData, override, nil)
+	return p, err
+}
+
+// CompileOrdered is Compile that also returns the pillar's key order, for
+// templates that iterate it (render.Context.PillarOrder). The order is
+// Salt's: the pillar starts as a copy of override (its keys sorted, as it
+// has no file), then each file merges in as Python's dict update does: a
+// key already there keeps its place, new keys follow in file order.
+// grainsOrder is the order of grainsData for the pillar's own templates
+// (nil: sorted).
+func CompileOrdered(root, id string, grainsData, override map[string]any, grainsOrder *render.KeyOrder) (map[string]any, *render.KeyOrder, error) {
 	c := newCompiler(root, id, grainsData, override)
+	c.grainsOrder = grainsOrder
 	matches, err := c.top()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, m := range matches {
-		data, err := c.load(m)
+		data, order, err := c.load(m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		c.pillar = Merge(c.pillar, data)
+		c.pillar, c.order = MergeOrdered(c.pillar, c.order, data, order)
 	}
-	return Merge(c.pillar, override), nil
+	p, order := MergeOrdered(c.pillar, c.order, override, nil)
+	return p, order, nil
 }
 
 // Top returns the pillar SLS names top.sls assigns to target id, in merge
@@ -98,15 +112,58 @@ func Merge(dst, src map[string]any) map[string]any {
 	return dst
 }
 
+// MergeOrdered is Merge that also merges the key orders of dst and src
+// (either may be nil: sorted) as Salt's dictupdate.update does with Python
+// dicts: a key of dst keeps its place, keys new to dst follow in src's
+// order, and a replaced value takes src's order. It returns the merged map
+// (dst) and a new order; neither input order is modified.
+func MergeOrdered(dst map[string]any, dstOrder *render.KeyOrder, src map[string]any, srcOrder *render.KeyOrder) (map[string]any, *render.KeyOrder) {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	out := &render.KeyOrder{Keys: dstOrder.Ordered(dst)}
+	fields := map[string]*render.KeyOrder{}
+	for _, k := range out.Keys {
+		if f := dstOrder.Field(k); f != nil {
+			fields[k] = f
+		}
+	}
+	for _, k := range srcOrder.Ordered(src) {
+		v := src[k]
+		old, existed := dst[k]
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := old.(map[string]any); ok {
+				dst[k], fields[k] = MergeOrdered(dm, fields[k], sm, srcOrder.Field(k))
+				continue
+			}
+		}
+		dst[k] = grains.Plain(v)
+		if f := srcOrder.Field(k); f != nil {
+			fields[k] = f
+		} else {
+			delete(fields, k)
+		}
+		if !existed {
+			out.Keys = append(out.Keys, k)
+		}
+	}
+	if len(fields) > 0 {
+		out.Fields = fields
+	}
+	return dst, out
+}
+
 type compiler struct {
-	root     string
-	id       string
-	grains   map[string]any
-	override map[string]any
-	pillar   map[string]any
-	rend     *render.Renderer
-	rendered map[string]bool
-	avail    []string // available SLS names, listed on first glob include
+	root        string
+	id          string
+	grains      map[string]any
+	grainsOrder *render.KeyOrder
+	override    map[string]any
+	pillar      map[string]any
+	order       *render.KeyOrder // of pillar
+	rend        *render.Renderer
+	rendered    map[string]bool
+	avail       []string // available SLS names, listed on first glob include
 }
 
 func newCompiler(root, id string, grainsData, override map[string]any) *compiler {
@@ -123,10 +180,12 @@ func newCompiler(root, id string, grainsData, override map[string]any) *compiler
 
 func (c *compiler) context(sls string) *render.Context {
 	return &render.Context{
-		Grains:  c.grains,
-		Pillar:  grains.Clone(c.pillar), // templates may mutate their copy
-		Saltenv: "base",
-		SLS:     sls,
+		Grains:      c.grains,
+		GrainsOrder: c.grainsOrder,
+		Pillar:      grains.Clone(c.pillar), // templates may mutate their copy
+		PillarOrder: c.order,
+		Saltenv:     "base",
+		SLS:         sls,
 	}
 }
 
@@ -146,7 +205,7 @@ func (c *compiler) top() ([]ref, error) {
 		return nil, &Error{File: TopFile, Err: err}
 	}
 	ctx := c.context("")
-	ctx.Pillar = grains.Clone(c.override)
+	ctx.Pillar, ctx.PillarOrder = grains.Clone(c.override), nil
 	doc, err := c.rend.RenderFile(TopFile, ctx)
 	if err != nil {
 		return nil, &Error{File: TopFile, Line: renderLine(err, TopFile), Err: err}
@@ -264,77 +323,84 @@ func topItems(tgt string, items *yaml.Node) ([]ref, string, error) {
 }
 
 // load renders the SLS r names, with its includes, and returns its data
-// (nil when r is skipped: already rendered in this compile, which also
-// breaks include cycles as Salt does, or missing and allowed to be).
-func (c *compiler) load(r ref) (map[string]any, error) {
+// and key order (nil when r is skipped: already rendered in this compile,
+// which also breaks include cycles as Salt does, or missing and allowed to
+// be).
+func (c *compiler) load(r ref) (map[string]any, *render.KeyOrder, error) {
 	if c.rendered[r.sls] {
-		return nil, nil
+		return nil, nil, nil
 	}
 	file, ok := c.resolve(r.sls)
 	if !ok {
 		if r.ignoreMissing {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, &Error{File: r.from, Line: r.line, Err: fmt.Errorf(
+		return nil, nil, &Error{File: r.from, Line: r.line, Err: fmt.Errorf(
 			"specified SLS '%s' in environment 'base' is not available: no %s.sls or %s/init.sls in the pillar root",
 			r.sls, slsPath(r.sls), slsPath(r.sls))}
 	}
 	c.rendered[r.sls] = true
-	data, err := c.renderFile(r.sls, file)
+	data, order, err := c.renderFile(r.sls, file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if r.key != "" {
 		keys := strings.Split(r.key, ":")
 		for i := len(keys) - 1; i >= 0; i-- {
 			data = map[string]any{keys[i]: data}
+			order = &render.KeyOrder{Keys: []string{keys[i]}, Fields: map[string]*render.KeyOrder{keys[i]: order}}
 		}
 	}
-	return data, nil
+	return data, order, nil
 }
 
-// renderFile renders one pillar SLS and returns its data with its includes
-// merged in first, so the file's own data wins over what it includes.
-func (c *compiler) renderFile(sls, file string) (map[string]any, error) {
+// renderFile renders one pillar SLS and returns its data and key order
+// with its includes merged in first, so the file's own data wins over what
+// it includes (and included keys come first, as in Salt).
+func (c *compiler) renderFile(sls, file string) (map[string]any, *render.KeyOrder, error) {
 	fail := func(line int, err error) error {
 		return &Error{File: file, SLS: sls, Line: line, Err: err}
 	}
 	doc, err := c.rend.RenderFile(file, c.context(sls))
 	if err != nil {
-		return nil, fail(renderLine(err, file), err)
+		return nil, nil, fail(renderLine(err, file), err)
 	}
 	root := doc
 	if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
 	}
 	if root == nil || isNull(root) {
-		return map[string]any{}, nil
+		return map[string]any{}, nil, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, fail(root.Line, fmt.Errorf("SLS '%s' does not render to a dictionary but to %s", sls, kindName(root)))
+		return nil, nil, fail(root.Line, fmt.Errorf("SLS '%s' does not render to a dictionary but to %s", sls, kindName(root)))
 	}
-	data, err := toMap(root)
+	data, order, err := toMap(root)
 	if err != nil {
-		return nil, fail(root.Line, err)
+		return nil, nil, fail(root.Line, err)
 	}
 	incNode := mappingValue(root, "include")
 	if incNode == nil {
-		return data, nil
+		return data, order, nil
 	}
 	delete(data, "include")
 	refs, err := c.includes(sls, file, incNode)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var included map[string]any
+	var (
+		included      map[string]any
+		includedOrder *render.KeyOrder
+	)
 	for _, r := range refs {
-		d, err := c.load(r)
+		d, o, err := c.load(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		included = Merge(included, d)
+		included, includedOrder = MergeOrdered(included, includedOrder, d, o)
 	}
-	return Merge(included, data), nil
+	data, order = MergeOrdered(included, includedOrder, data, order)
+	return data, order, nil
 }
 
 // includes reads an include list: names (relative ".x" allowed, globs

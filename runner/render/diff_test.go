@@ -69,6 +69,25 @@ func loadContext(t testing.TB) map[string]map[string]any {
 	return out
 }
 
+// loadContextOrder reads the key order of the shared context JSON, so
+// pillar and grains iterate in file order as Python's json.load gives them.
+func loadContextOrder(t testing.TB) *KeyOrder {
+	t.Helper()
+	raw, err := os.ReadFile(contextFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := parseJSON(contextFile, "", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := NodeOrder(n)
+	if o == nil {
+		t.Fatal("context JSON has no key order")
+	}
+	return o
+}
+
 func numbers(x any) any {
 	switch v := x.(type) {
 	case json.Number:
@@ -146,6 +165,7 @@ func TestDifferentialAgainstJinja2(t *testing.T) {
 		t.Errorf("corpus has %d files, want at least 30", len(files))
 	}
 	c := loadContext(t)
+	order := loadContextOrder(t)
 	r := New(corpusDir)
 	for _, rel := range files {
 		t.Run(rel, func(t *testing.T) {
@@ -157,7 +177,8 @@ func TestDifferentialAgainstJinja2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx := &Context{Grains: c["grains"], Pillar: c["pillar"], Opts: c["opts"], SLS: slsName(rel)}
+			ctx := &Context{Grains: c["grains"], Pillar: c["pillar"], Opts: c["opts"], SLS: slsName(rel),
+				GrainsOrder: order.Field("grains"), PillarOrder: order.Field("pillar")}
 			text, terr := r.RenderString(rel, src, ctx)
 			node, derr := r.RenderFile(rel, ctx)
 			if want.Error != nil {

@@ -160,8 +160,8 @@ func (st *renderState) globals(name string) *exec.Context {
 		if st.ctx != nil {
 			c = *st.ctx
 		}
-		st.data.grains = toPy(nonNil(c.Grains))
-		st.data.pillar = toPy(nonNil(c.Pillar))
+		st.data.grains = toPyOrdered(nonNil(c.Grains), c.GrainsOrder)
+		st.data.pillar = toPyOrdered(nonNil(c.Pillar), c.PillarOrder)
 		st.data.opts = toPy(nonNil(c.Opts))
 		st.data.salt = newSaltFuncs(st.data.grains.(pyDict), st.data.pillar.(pyDict), st.data.opts.(pyDict))
 	})

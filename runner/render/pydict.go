@@ -13,9 +13,10 @@ import (
 // prints and serialises in insertion order as Python 3.7+ dicts do.
 // Everything that walks a pyDict in order goes through keys().
 //
-// Entries converted from Go maps (pillar, grains, opts and other plain Go
-// data, which have no order) all have seq 0 and order by key among
-// themselves; keys inserted later come after them.
+// Entries converted from Go maps (opts, and pillar or grains without a
+// KeyOrder: plain Go data has no order) all have seq 0 and order by key
+// among themselves; keys inserted later come after them. Pillar and grains
+// with a KeyOrder are inserted in that order (toPyOrdered).
 type pyDict map[string]dictEntry
 
 type dictEntry struct {

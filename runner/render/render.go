@@ -22,12 +22,19 @@ import (
 // Context is what templates see. Grains and Pillar are the merged data for
 // the target; SLS is the dotted SLS name of the file being rendered ("" for
 // non-SLS files); tpldir and slspath are derived from it.
+//
+// GrainsOrder and PillarOrder, when set, give the key order of Grains and
+// Pillar (their files' order, see KeyOrder); templates iterate those dicts
+// in it, as Salt's do. Without them keys iterate sorted.
 type Context struct {
 	Grains  map[string]any
 	Pillar  map[string]any
 	Opts    map[string]any
 	Saltenv string // "base" when empty
 	SLS     string
+
+	GrainsOrder *KeyOrder
+	PillarOrder *KeyOrder
 }
 
 // Renderer renders files below one root directory (the state root or the

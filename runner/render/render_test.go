@@ -333,7 +333,20 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-func BenchmarkRender50FilesSharedMap(b *testing.B) {
+func BenchmarkRender50FilesSharedMap(b *testing.B) { benchRender50(b, testContext("")) }
+
+// BenchmarkRender50FilesSharedMapOrdered is the same with the pillar and
+// grains key orders set, as the CLI passes them.
+func BenchmarkRender50FilesSharedMapOrdered(b *testing.B) {
+	ctx := testContext("")
+	ctx.PillarOrder = &KeyOrder{Keys: []string{"incus", "cluster_password"}, Fields: map[string]*KeyOrder{
+		"incus": {Keys: []string{"cluster_members"}, Fields: map[string]*KeyOrder{
+			"cluster_members": {Keys: []string{"node3", "node2"}}}}}}
+	ctx.GrainsOrder = &KeyOrder{Keys: []string{"ipv4", "id"}}
+	benchRender50(b, ctx)
+}
+
+func benchRender50(b *testing.B, ctx *Context) {
 	files := map[string]string{"incus/map.jinja": `{% set defaults = {'port': 8443, 'members': {}} %}
 {% set incus = salt['pillar.get']('incus', default=defaults, merge=True) %}
 {% macro addr(ip) -%}{{ ip }}:{{ incus.port }}{%- endmacro %}
@@ -349,7 +362,6 @@ func BenchmarkRender50FilesSharedMap(b *testing.B) {
 		files[fmt.Sprintf("incus/f%02d.sls", i)] = sb.String()
 	}
 	root := writeTree(b, files)
-	ctx := testContext("")
 	b.ResetTimer()
 	for b.Loop() {
 		r := New(root) // one Renderer per run, as statectl uses it

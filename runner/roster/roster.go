@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/statectl/statectl/runner/render"
 )
 
 // Entry is one roster target.
@@ -28,6 +30,9 @@ type Entry struct {
 	ServerCert string   `yaml:"server_cert,omitempty" json:"server_cert,omitempty"`
 	// Grains are custom grains; they override core grains.
 	Grains map[string]any `yaml:"grains,omitempty" json:"grains,omitempty"`
+	// GrainsOrder is the key order of Grains in the roster file, so
+	// templates iterate them as written (render.Context.GrainsOrder).
+	GrainsOrder *render.KeyOrder `yaml:"-" json:"-"`
 }
 
 // Roster is the parsed roster file.
@@ -81,9 +86,21 @@ func Parse(file string, data []byte) (*Roster, error) {
 			return nil, fmt.Errorf("failed to parse roster %s: entry %q: %w", file, k.Value, err)
 		}
 		e.Name = k.Value
+		if g := mappingValue(v, "grains"); g != nil {
+			e.GrainsOrder = render.NodeOrder(g)
+		}
 		r.Entries[k.Value] = e
 	}
 	return r, nil
+}
+
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
 }
 
 var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true}

@@ -53,3 +53,34 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGrainsOrder(t *testing.T) {
+	r, err := Parse("roster.yaml", []byte(`
+node1:
+  grains:
+    zone: b
+    roles: [incus]
+    incus: {members: [{name: n3, addr: x}], bootstrap: node3, address: y}
+node2:
+  socket: /s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1, _ := r.Get("node1")
+	o := n1.GrainsOrder
+	if got := strings.Join(o.Ordered(n1.Grains), " "); got != "zone roles incus" {
+		t.Errorf("grain order = %s", got)
+	}
+	incus := n1.Grains["incus"].(map[string]any)
+	if got := strings.Join(o.Field("incus").Ordered(incus), " "); got != "members bootstrap address" {
+		t.Errorf("incus grain order = %s", got)
+	}
+	member := incus["members"].([]any)[0].(map[string]any)
+	if got := strings.Join(o.Field("incus").Field("members").Item(0).Ordered(member), " "); got != "name addr" {
+		t.Errorf("member order = %s", got)
+	}
+	if n2, _ := r.Get("node2"); n2.GrainsOrder != nil {
+		t.Errorf("node2 without grains has order %+v", n2.GrainsOrder)
+	}
+}

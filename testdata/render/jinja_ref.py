@@ -27,8 +27,9 @@ from jinja2.ext import Extension
 
 
 def sort_data(x):
-    # statectl's context maps are Go maps, iterated in sorted key order;
-    # give the reference the same order so iteration results compare.
+    # statectl's opts are Go maps, iterated in sorted key order; give the
+    # reference the same order so iteration results compare. Pillar and
+    # grains keep the file's order on both sides.
     if isinstance(x, dict):
         return {k: sort_data(x[k]) for k in sorted(x)}
     if isinstance(x, list):
@@ -365,8 +366,8 @@ def render(root, rel, ctx):
 def main():
     root, ctx_file = sys.argv[1], sys.argv[2]
     with open(ctx_file, encoding="utf-8") as f:
-        raw = sort_data(json.load(f))
-    grains, pillar, opts = raw.get("grains", {}), raw.get("pillar", {}), raw.get("opts", {})
+        raw = json.load(f)
+    grains, pillar, opts = raw.get("grains", {}), raw.get("pillar", {}), sort_data(raw.get("opts", {}))
     ctx = {"grains": grains, "pillar": pillar, "opts": opts, "salt": make_salt(grains, pillar, opts)}
     out = {}
     names = []
