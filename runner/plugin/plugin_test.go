@@ -180,8 +180,9 @@ func TestDeadlineAndCancel(t *testing.T) {
 	}
 	// The plugin writes the marker when its context ends.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		// os.WriteFile creates the file before writing: wait for content.
 		data, err := os.ReadFile(marker)
-		if err == nil {
+		if err == nil && len(data) > 0 {
 			if !strings.Contains(string(data), "context") {
 				t.Fatalf("marker = %q", data)
 			}
