@@ -70,8 +70,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	ctx    context.Context
-	// roster is loaded once per invocation (see loadRoster).
-	roster *roster.Roster
+	// roster is loaded once per invocation (see readRoster), with the
+	// error of that read.
+	roster    *roster.Roster
+	rosterErr error
 	// pool shares Incus connections within one run (see registry).
 	pool *incusconn.Pool
 	// states renders the state tree for every target of one run, so each

@@ -96,15 +96,10 @@ func (a *app) apply(args []string) error {
 		if err != nil {
 			return 0, err
 		}
-		if format == report.Human {
-			// Each target's report as soon as it is done; a blank line
-			// separates targets.
-			if len(runs) > 0 {
-				fmt.Fprintln(a.stdout)
-			}
-			if err := report.WriteHuman(a.stdout, run, opts.Options); err != nil {
-				return 0, err
-			}
+		// Each target's report as soon as it is done; a blank line
+		// separates targets.
+		if err := a.writeRun(format, opts, run, len(runs) > 0); err != nil {
+			return 0, err
 		}
 		runs = append(runs, run)
 		return report.ExitCode(run, a.opts.detailed), nil

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/statectl/statectl/runner/grains"
@@ -52,17 +50,23 @@ func (a *app) closeModules(reg *module.Registry) {
 // loadRoster returns the roster (empty when the file is missing or bad:
 // selectTargets reports those errors).
 func (a *app) loadRoster() *roster.Roster {
+	r, _ := a.readRoster()
+	return r
+}
+
+// readRoster reads the roster file once per invocation (a watch pass
+// re-reads it by clearing a.roster) and keeps the read's error for
+// selectTargets. The roster is never nil: empty when the file is missing
+// or bad.
+func (a *app) readRoster() (*roster.Roster, error) {
 	if a.roster == nil {
 		r, err := roster.Load(a.opts.roster)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			r = nil
-		}
-		if r == nil {
+		if err != nil {
 			r = &roster.Roster{File: a.opts.roster, Entries: map[string]*roster.Entry{}}
 		}
-		a.roster = r
+		a.roster, a.rosterErr = r, err
 	}
-	return a.roster
+	return a.roster, a.rosterErr
 }
 
 // grainsTimeout bounds reaching a target's incusd for its grains: grains

@@ -40,7 +40,7 @@ type node struct {
 // name, a glob or a compound expression. "local" is this machine even
 // without a roster.
 func (a *app) selectTargets(expr string) ([]*node, error) {
-	r, err := roster.Load(a.opts.roster)
+	r, err := a.readRoster()
 	missing := errors.Is(err, os.ErrNotExist)
 	if err != nil && !missing {
 		return nil, &cliError{code: report.ExitError, err: err,

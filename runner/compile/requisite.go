@@ -2,7 +2,8 @@ package compile
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/statectl/statectl/runner/state"
@@ -146,7 +147,7 @@ func (c *compiler) missing(n *node, r reqRef) {
 				break
 			}
 		}
-		e.Hint = didYouMean(r.val, union2keys(c.byID, c.byName))
+		e.Hint = didYouMean(r.val, keys(c.byID, c.byName))
 		if e.Hint == "" {
 			e.Hint = "requisites name a state's ID or name; include the SLS that declares it"
 			if t := c.opts.Target; t != nil && t.ID != "" {
@@ -159,29 +160,15 @@ func (c *compiler) missing(n *node, r reqRef) {
 	c.errs.add(e)
 }
 
-func keys(m map[string][]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func union2keys(a, b map[string][]int) []string {
+// keys lists the keys of ms, sorted and without duplicates.
+func keys(ms ...map[string][]int) []string {
 	set := map[string]bool{}
-	for k := range a {
-		set[k] = true
+	for _, m := range ms {
+		for k := range m {
+			set[k] = true
+		}
 	}
-	for k := range b {
-		set[k] = true
-	}
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 // resolveUse copies, for each use link, the source state's arguments that

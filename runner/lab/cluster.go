@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/statectl/statectl/runner/incusconn"
 )
 
 // Cluster forms a cluster imperatively: node1 bootstraps, the others join
@@ -71,24 +72,13 @@ func (l *Lab) Cluster(ctx context.Context) error {
 // joinToken mints a token, retrying the "no online cluster members" window
 // right after bootstrap.
 func joinToken(ctx context.Context, c incus.InstanceServer, name string) (string, error) {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		op, err := c.CreateClusterMember(api.ClusterMembersPost{ServerName: name})
-		if err == nil {
-			opAPI := op.Get()
-			tok, err := opAPI.ToClusterJoinToken()
-			if err != nil {
-				return "", err
-			}
-			return tok.String(), nil
-		}
-		if !strings.Contains(err.Error(), "no online cluster members") || time.Now().After(deadline) {
-			return "", err
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+	o, err := incusconn.CreateMemberToken(ctx, c, name)
+	if err != nil {
+		return "", err
 	}
+	tok, err := o.ToClusterJoinToken()
+	if err != nil {
+		return "", err
+	}
+	return tok.String(), nil
 }

@@ -1,6 +1,9 @@
 package module
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Resolver supplies modules that are not registered up front, such as
 // out-of-process plugins, which should only start when a state uses them.
@@ -32,16 +35,7 @@ func (r *Registry) Err(name string) error {
 func (r *Registry) Errs() []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.failed))
-	for n := range r.failed {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	errs := make([]error, len(names))
-	for i, n := range names {
-		errs[i] = r.failed[n]
-	}
-	return errs
+	return byName(r.failed)
 }
 
 // Loaded returns the modules registered or resolved so far, by name order;
@@ -50,14 +44,14 @@ func (r *Registry) Errs() []error {
 func (r *Registry) Loaded() []Module {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.mods))
-	for n := range r.mods {
-		names = append(names, n)
+	return byName(r.mods)
+}
+
+// byName lists m's values in key order.
+func byName[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
 	}
-	sort.Strings(names)
-	mods := make([]Module, len(names))
-	for i, n := range names {
-		mods[i] = r.mods[n]
-	}
-	return mods
+	return out
 }

@@ -61,8 +61,9 @@ func resultsData(runs []*Run) map[string]any {
 	return out
 }
 
-// ResultData is one state's return in Salt's shape.
-func ResultData(r *state.Result) map[string]any {
+// resultValues are a result's result (nil: would change) and a copy of its
+// changes (never nil), as every data shape writes them.
+func resultValues(r *state.Result) (any, map[string]any) {
 	var result any
 	if r.Result != nil {
 		result = *r.Result
@@ -71,6 +72,12 @@ func ResultData(r *state.Result) map[string]any {
 	for k, v := range r.Changes {
 		changes[k] = v
 	}
+	return result, changes
+}
+
+// ResultData is one state's return in Salt's shape.
+func ResultData(r *state.Result) map[string]any {
+	result, changes := resultValues(r)
 	return map[string]any{
 		"__id__":      r.ID,
 		"__run_num__": r.RunNum,

@@ -66,14 +66,7 @@ func Status(r *state.Result) string {
 }
 
 func stateV1(r *state.Result) map[string]any {
-	var result any
-	if r.Result != nil {
-		result = *r.Result
-	}
-	changes := map[string]any{}
-	for k, v := range r.Changes {
-		changes[k] = v
-	}
+	result, changes := resultValues(r)
 	return map[string]any{
 		"tag":         r.Tag,
 		"id":          r.ID,

@@ -17,6 +17,8 @@ import (
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
 	localtls "github.com/lxc/incus/v6/shared/tls"
+
+	"github.com/statectl/statectl/runner/incusconn"
 )
 
 // Helpers shared by the cluster functions.
@@ -100,30 +102,18 @@ func errConcurrent(what string) error {
 	return fmt.Errorf("%s changed concurrently between plan and apply; nothing was written, re-run", what)
 }
 
-// mintToken asks the cluster for a join token for name. Right after a
-// bootstrap the cluster answers "There are no online cluster members" for
-// about a second: retry that until ctx or ~15 s run out.
+// mintToken asks the cluster for a join token for name (retrying the
+// window right after a bootstrap, see incusconn.CreateMemberToken).
 func mintToken(ctx context.Context, s incus.InstanceServer, name string) (*api.ClusterMemberJoinToken, string, error) {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		op, err := s.CreateClusterMember(api.ClusterMembersPost{ServerName: name})
-		if err == nil {
-			o := op.Get()
-			tok, err := o.ToClusterJoinToken()
-			if err != nil {
-				return nil, o.ID, fmt.Errorf("failed to read join token: %w", err)
-			}
-			return tok, o.ID, nil
-		}
-		if !strings.Contains(err.Error(), "no online cluster members") || time.Now().After(deadline) {
-			return nil, "", fmt.Errorf("failed to create join token for %s: %w", name, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, "", fmt.Errorf("failed to create join token for %s: %w", name, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
+	o, err := incusconn.CreateMemberToken(ctx, s, name)
+	if err != nil {
+		return nil, "", fmt.Errorf("failed to create join token for %s: %w", name, err)
 	}
+	tok, err := o.ToClusterJoinToken()
+	if err != nil {
+		return nil, o.ID, fmt.Errorf("failed to read join token: %w", err)
+	}
+	return tok, o.ID, nil
 }
 
 // decodeToken parses a join token as `incus cluster add` prints it.

@@ -49,11 +49,7 @@ type enabledPrivate struct {
 }
 
 func planClusterEnabled(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
-	tgt, err := targetName(c)
-	if err != nil {
-		return nil, err
-	}
-	s, err := m.conn(ctx, tgt)
+	tgt, s, err := m.targetConn(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +104,7 @@ func applyClusterEnabled(ctx context.Context, m *Module, c *call, p *module.Plan
 	if err := decodePrivate(p, &priv); err != nil {
 		return nil, err
 	}
-	tgt, err := targetName(c)
-	if err != nil {
-		return nil, err
-	}
-	s, err := m.conn(ctx, tgt)
+	tgt, s, err := m.targetConn(ctx, c)
 	if err != nil {
 		return nil, err
 	}

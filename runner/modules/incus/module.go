@@ -252,6 +252,19 @@ func targetName(c *call) (string, error) {
 	return c.Target.Name, nil
 }
 
+// targetConn returns the call's target name and the connection to it.
+func (m *Module) targetConn(ctx context.Context, c *call) (string, incus.InstanceServer, error) {
+	tgt, err := targetName(c)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := m.conn(ctx, tgt)
+	if err != nil {
+		return "", nil, err
+	}
+	return tgt, s, nil
+}
+
 func encodePrivate(v any) json.RawMessage {
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -252,11 +252,7 @@ func applySettings(ctx context.Context, m *Module, c *call, p *module.Plan) (*mo
 // target, or UseTarget(member) for another member of its cluster; member
 // is what Apply must target again and label names it in messages.
 func (m *Module) settingsView(ctx context.Context, c *call) (view incus.InstanceServer, member, label string, err error) {
-	tgt, err := targetName(c)
-	if err != nil {
-		return nil, "", "", err
-	}
-	s, err := m.conn(ctx, tgt)
+	tgt, s, err := m.targetConn(ctx, c)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -369,11 +365,7 @@ func settleSettings(ctx context.Context, view incus.InstanceServer, w *settingsW
 // every member of a PUT /1.0, member-local keys included, before it
 // answers, and a cluster-wide value is stored only then.
 func (m *Module) stalledFor(ctx context.Context, c *call) (string, error) {
-	tgt, err := targetName(c)
-	if err != nil {
-		return "", err
-	}
-	s, err := m.conn(ctx, tgt)
+	_, s, err := m.targetConn(ctx, c)
 	if err != nil {
 		return "", err
 	}
