@@ -3,14 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -81,17 +79,7 @@ func (e *e2e) mustRun(want int, args ...string) result {
 // out-of-band edits.
 func (e *e2e) client(name string) incusclient.InstanceServer {
 	e.t.Helper()
-	m, ok := e.lab.Member(name)
-	if !ok {
-		e.t.Fatalf("no lab member %s", name)
-	}
-	s, err := incusclient.ConnectIncusUnix(m.Socket, &incusclient.ConnectionArgs{
-		HTTPClient: &http.Client{Timeout: 30 * time.Second}, SkipGetEvents: true,
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return s
+	return labtest.Client(e.t, e.lab, name)
 }
 
 // serverConfig reads a member's view of the server config.

@@ -127,16 +127,7 @@ func (e *env) must(want int, args ...string) result {
 // client connects to a member over its unix socket, as `incus` would.
 func (e *env) client(name string) incus.InstanceServer {
 	e.t.Helper()
-	m, ok := e.lab.Member(name)
-	if !ok {
-		e.t.Fatalf("no member %s", name)
-	}
-	// A bound: a frozen member must fail the test, not hang it.
-	c, err := incus.ConnectIncusUnix(m.Socket, &incus.ConnectionArgs{HTTPClient: &http.Client{Timeout: 30 * time.Second}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
+	return labtest.Client(e.t, e.lab, name)
 }
 
 // setConfig is `incus config set KEY VALUE` on member name.

@@ -3,12 +3,9 @@ package watch_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
-
-	incus "github.com/lxc/incus/v6/client"
 
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/lab"
@@ -21,12 +18,7 @@ import (
 // member's own socket, so a member-local key is set on that member.
 func memberSet(t *testing.T, l *lab.Lab, name, key, value string) {
 	t.Helper()
-	m, _ := l.Member(name)
-	c, err := incus.ConnectIncusUnix(m.Socket, &incus.ConnectionArgs{HTTPClient: &http.Client{Timeout: 30 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Disconnect()
+	c := labtest.Client(t, l, name)
 	srv, etag, err := c.GetServer()
 	if err != nil {
 		t.Fatal(err)

@@ -14,12 +14,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	incus "github.com/lxc/incus/v6/client"
 
 	"github.com/statectl/statectl/runner/lab"
 )
@@ -131,4 +134,24 @@ func tryLock(path string) (*os.File, bool) {
 		return nil, false
 	}
 	return f, true
+}
+
+// Client connects to member name of l over its unix socket, as `incus`
+// would, for a test's checks and out-of-band edits. Requests are bounded:
+// a frozen member fails the test instead of hanging it. The connection is
+// closed when the test ends.
+func Client(t testing.TB, l *lab.Lab, name string) incus.InstanceServer {
+	t.Helper()
+	m, ok := l.Member(name)
+	if !ok {
+		t.Fatalf("no lab member %s", name)
+	}
+	c, err := incus.ConnectIncusUnix(m.Socket, &incus.ConnectionArgs{
+		HTTPClient: &http.Client{Timeout: 30 * time.Second}, SkipGetEvents: true,
+	})
+	if err != nil {
+		t.Fatalf("failed to connect to lab member %s: %v", name, err)
+	}
+	t.Cleanup(c.Disconnect)
+	return c
 }

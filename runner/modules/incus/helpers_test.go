@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
 
@@ -52,17 +50,7 @@ func (e *env) newModule() module.Module {
 // out-of-band edits.
 func (e *env) client(name string) incusclient.InstanceServer {
 	e.t.Helper()
-	m, ok := e.lab.Member(name)
-	if !ok {
-		e.t.Fatalf("no lab member %s", name)
-	}
-	s, err := incusclient.ConnectIncusUnix(m.Socket, &incusclient.ConnectionArgs{
-		HTTPClient: &http.Client{Timeout: 30 * time.Second}, SkipGetEvents: true,
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return s
+	return labtest.Client(e.t, e.lab, name)
 }
 
 func (e *env) addr(name string) string {
