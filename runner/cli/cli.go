@@ -1,7 +1,6 @@
 // Package cli is the statectl command line: it parses flags (with defaults
-// from statectl.yaml), selects targets from the roster and runs the
-// pipeline roster -> grains -> pillar -> compile -> engine -> report for
-// each target in turn.
+// from statectl.yaml), opens a run session (package run) and renders what
+// the session computes: each command is a view over it.
 package cli
 
 import (
@@ -20,9 +19,8 @@ import (
 	"github.com/statectl/statectl/runner/config"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/plugin"
-	"github.com/statectl/statectl/runner/render"
 	"github.com/statectl/statectl/runner/report"
-	"github.com/statectl/statectl/runner/roster"
+	"github.com/statectl/statectl/runner/run"
 )
 
 // options are the parsed flags. One flag set serves every command; a flag
@@ -70,23 +68,13 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	ctx    context.Context
-	// roster is loaded once per invocation (see readRoster), with the
-	// error of that read.
-	roster    *roster.Roster
-	rosterErr error
-	// pool shares Incus connections within one run (see registry).
-	pool *incusconn.Pool
-	// states renders the state tree for every target of one run, so each
-	// template is parsed once per run; dropped with the run's modules so
-	// a watch pass sees edited files.
-	states *render.Renderer
 	// now pins the engine's clock (see clockEnv); nil means time.Now.
 	now func() time.Time
 	// counter counts the run's Incus requests (see MainCounted).
 	counter *incusconn.Counter
-	// secrets are the pillar secrets seen so far, masked in all output
-	// (see secrets.go).
-	secrets secretSet
+	// secrets are the secrets seen so far by every session of this
+	// invocation, masked in all output, errors included.
+	secrets run.Secrets
 }
 
 // clockEnv pins the clock for reproducible output in the CLI's own script
@@ -99,9 +87,9 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.Usage = func() {}
 	fs.SortFlags = false
 	fs.BoolVar(&o.test, "test", false, "plan only: report what would change, change nothing")
-	fs.StringVar(&o.states, "states", "./states", "state tree `DIR` (has top.sls)")
-	fs.StringVar(&o.pillar, "pillar", "./pillar", "pillar tree `DIR` (has top.sls)")
-	fs.StringVar(&o.roster, "roster", "./roster.yaml", "roster `FILE` naming the targets")
+	fs.StringVar(&o.states, "states", run.DefaultStates, "state tree `DIR` (has top.sls)")
+	fs.StringVar(&o.pillar, "pillar", run.DefaultPillar, "pillar tree `DIR` (has top.sls)")
+	fs.StringVar(&o.roster, "roster", run.DefaultRoster, "roster `FILE` naming the targets")
 	fs.StringVar(&o.pillarOverride, "pillar-override", "", "`JSON` object merged over the pillar (YAML flow syntax works too)")
 	fs.StringVar(&o.out, "out", "", "output `FORMAT`: human, json, yaml; for apply/plan also json-v1, markdown, junit (default human for apply, yaml otherwise)")
 	fs.StringVar(&o.stateOutput, "state-output", "full", "human layout per state, `STYLE`: full, terse, mixed or changes")
@@ -175,18 +163,14 @@ func (a *app) fail(err error) int {
 		return int(code)
 	}
 	a.printError(err)
-	var ce *cliError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	return report.ExitError
+	c, _ := errorInfo(err)
+	return c
 }
 
 func (a *app) printError(err error) {
-	fmt.Fprintf(a.stderr, "statectl: error: %s\n", a.secrets.str(strings.TrimRight(err.Error(), "\n")))
-	var ce *cliError
-	if errors.As(err, &ce) && ce.hint != "" {
-		fmt.Fprintf(a.stderr, "statectl: hint: %s\n", a.secrets.str(ce.hint))
+	fmt.Fprintf(a.stderr, "statectl: error: %s\n", a.secrets.String(strings.TrimRight(err.Error(), "\n")))
+	if _, hint := errorInfo(err); hint != "" {
+		fmt.Fprintf(a.stderr, "statectl: hint: %s\n", a.secrets.String(hint))
 	}
 }
 

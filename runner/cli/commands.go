@@ -1,56 +1,13 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/run"
+	"github.com/statectl/statectl/runner/state"
 )
-
-// targetFunc is a command's per-target work. It returns the target's exit code
-// for a run that happened (0, 2, 3), or an error when the target could not
-// run (render, compile, pillar errors).
-type targetFunc func(n *node) (int, error)
-
-// eachTarget selects the targets of expr and runs fn for each in turn. A
-// target that fails does not stop the others; its error is printed
-// (prefixed by the target name when there are several) and the worst exit
-// code is returned as an exitCode error.
-func (a *app) eachTarget(expr string, fn targetFunc) error {
-	if _, err := a.override(); err != nil {
-		return err
-	}
-	nodes, err := a.selectTargets(expr)
-	if err != nil {
-		return err
-	}
-	codes := make([]int, 0, len(nodes))
-	for _, n := range nodes {
-		code, err := fn(n)
-		if err != nil {
-			if len(nodes) > 1 {
-				err = prefixed(n.name, err)
-			}
-			code = a.fail(err)
-		}
-		codes = append(codes, code)
-		if a.ctx.Err() != nil {
-			break
-		}
-	}
-	if code := report.Worst(codes...); code != report.ExitOK {
-		return exitCode(code)
-	}
-	return nil
-}
-
-// prefixed names the target in an error, keeping its exit code and hint.
-func prefixed(name string, err error) error {
-	if ce, ok := err.(*cliError); ok {
-		return &cliError{code: ce.code, err: fmt.Errorf("%s: %w", name, ce.err), hint: ce.hint}
-	}
-	return fmt.Errorf("%s: %w", name, err)
-}
 
 // targetArgs splits TARGET [SLS...].
 func targetArgs(cmd string, args []string, sls bool) (string, []string, error) {
@@ -88,21 +45,24 @@ func (a *app) apply(args []string) error {
 	if a.opts.planFile != "" {
 		return a.applyPlan(expr, sls, format, opts)
 	}
-	reg := a.registry()
-	defer a.closeModules(reg)
+	s, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	var runs []*report.Run
-	err = a.eachTarget(expr, func(n *node) (int, error) {
-		run, err := a.pass(n, reg, sls, passOptions{function: "state.apply"})
+	err = a.eachTarget(s, expr, func(t *run.Target) (int, error) {
+		r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
 		if err != nil {
 			return 0, err
 		}
 		// Each target's report as soon as it is done; a blank line
 		// separates targets.
-		if err := a.writeRun(format, opts, run, len(runs) > 0); err != nil {
+		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
 			return 0, err
 		}
-		runs = append(runs, run)
-		return report.ExitCode(run, a.opts.detailed), nil
+		runs = append(runs, r)
+		return report.ExitCode(r, a.opts.detailed), nil
 	})
 	if format != report.Human && len(runs) > 0 {
 		if werr := report.WriteRuns(a.stdout, format, runs, opts); werr != nil {
@@ -114,18 +74,23 @@ func (a *app) apply(args []string) error {
 
 // dataCommand prints {target: data} for each target as YAML (default) or
 // JSON.
-func (a *app) dataCommand(expr string, data func(n *node) (any, error)) error {
+func (a *app) dataCommand(expr string, data func(s *run.Session, t *run.Target) (any, error)) error {
 	format, err := a.format(report.YAML)
 	if err != nil {
 		return err
 	}
+	s, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	out := map[string]any{}
-	err = a.eachTarget(expr, func(n *node) (int, error) {
-		d, err := data(n)
+	err = a.eachTarget(s, expr, func(t *run.Target) (int, error) {
+		d, err := data(s, t)
 		if err != nil {
 			return 0, err
 		}
-		out[n.name] = d
+		out[t.Name] = d
 		return report.ExitOK, nil
 	})
 	if len(out) > 0 {
@@ -141,14 +106,12 @@ func (a *app) render(args []string) error {
 	if err != nil {
 		return err
 	}
-	reg := a.registry()
-	defer a.closeModules(reg)
-	return a.dataCommand(expr, func(n *node) (any, error) {
-		c, err := a.compile(n, reg, sls)
+	return a.dataCommand(expr, func(s *run.Session, t *run.Target) (any, error) {
+		c, err := s.Compile(t, sls)
 		if err != nil {
 			return nil, err
 		}
-		return a.secrets.value(report.StatesData(c, secretArg(reg))), nil
+		return s.Secrets().Value(report.StatesData(c, secretArg(s.Registry()))), nil
 	})
 }
 
@@ -157,8 +120,8 @@ func (a *app) pillarCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.dataCommand(expr, func(n *node) (any, error) {
-		p, err := a.loadPillar(n)
+	return a.dataCommand(expr, func(s *run.Session, t *run.Target) (any, error) {
+		p, err := s.Pillar(t)
 		if err != nil || a.opts.showSecrets {
 			return p, err
 		}
@@ -171,12 +134,22 @@ func (a *app) grainsCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.dataCommand(expr, func(n *node) (any, error) {
-		if err := a.loadGrains(n); err != nil {
-			return nil, err
-		}
-		return n.grains, nil
+	return a.dataCommand(expr, func(s *run.Session, t *run.Target) (any, error) {
+		return s.Grains(t)
 	})
+}
+
+// secretArg reports whether a state's argument is marked secret by its
+// module, so renderings mask it.
+func secretArg(reg *module.Registry) func(s *state.State, arg string) bool {
+	return func(s *state.State, arg string) bool {
+		_, fn, ok := reg.Func(s.Module, s.Function)
+		if !ok {
+			return false
+		}
+		spec, ok := fn.Arg(arg)
+		return ok && spec.Secret
+	}
 }
 
 // modulesCmd lists the state modules and their functions with argument
@@ -186,8 +159,12 @@ func (a *app) modulesCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	reg := a.registry()
-	defer a.closeModules(reg)
+	s, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	reg := s.Registry()
 	names := args
 	if len(names) == 0 {
 		names = reg.Names()
@@ -210,5 +187,5 @@ func (a *app) modulesCmd(args []string) error {
 	if err := report.WriteData(a.stdout, format, out); err != nil {
 		return err
 	}
-	return pluginError(reg, nil)
+	return s.PluginErrors()
 }

@@ -1,17 +1,9 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-	"time"
-
 	"github.com/spf13/pflag"
 
-	"github.com/statectl/statectl/runner/engine"
-	"github.com/statectl/statectl/runner/lock"
-	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/report"
-	"github.com/statectl/statectl/runner/state"
 	"github.com/statectl/statectl/runner/watch"
 )
 
@@ -50,64 +42,4 @@ func (a *app) runFormat() (report.Format, report.RunOptions, error) {
 		Detailed: a.opts.detailed,
 	}
 	return format, opts, nil
-}
-
-// planCheck is the engine's plan hook.
-type planCheck = func(s *state.State, p *module.Plan, prior []*state.Result) (*module.Plan, error)
-
-// passOptions adapt a pass to its command.
-type passOptions struct {
-	// function names the run in the lock (state.apply, state.watch).
-	function string
-	// check, if set, sees every plan (drift count).
-	check planCheck
-	// preflight, if set, runs after compiling and before locking; its
-	// error ends the pass (watch: is the target's daemon reachable?).
-	preflight func(n *node) error
-}
-
-// pass is one target's run, shared by apply and every watch pass: compile
-// (offline), take the target's run lock, then plan and apply (or only plan
-// with --test).
-func (a *app) pass(n *node, reg *module.Registry, sls []string, po passOptions) (*report.Run, error) {
-	c, err := a.compile(n, reg, sls)
-	if err != nil {
-		return nil, err
-	}
-	if po.preflight != nil {
-		if err := po.preflight(n); err != nil {
-			return nil, err
-		}
-	}
-	l, err := a.lockTarget(n, po.function)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Release()
-	return a.execute(n, reg, c, func(o *engine.Options) { o.PlanCheck = po.check }), nil
-}
-
-// lockTarget takes the target's run lock, waiting up to --lock-timeout.
-func (a *app) lockTarget(n *node, function string) (*lock.Lock, error) {
-	dir := a.opts.lockDir
-	if dir == "" {
-		dir = lock.DefaultDir()
-	}
-	h := lock.Holder{Target: n.name, Function: function, Started: time.Now()}
-	if n.entry != nil {
-		h.Endpoint = n.entry.Socket
-		if h.Endpoint == "" {
-			h.Endpoint = n.entry.URL
-		}
-	}
-	l, err := lock.Acquire(a.ctx, dir, h, a.opts.lockTimeout)
-	var busy *lock.BusyError
-	if errors.As(err, &busy) {
-		return nil, &cliError{code: report.ExitError, err: err,
-			hint: fmt.Sprintf("wait for it to finish, or pass --lock-timeout 5m to wait (lock file %s)", lock.Path(dir, h.Target, h.Endpoint))}
-	}
-	if err != nil {
-		return nil, &cliError{code: report.ExitError, err: err, hint: "pass --lock-dir DIR to put run locks elsewhere"}
-	}
-	return l, nil
 }

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/statectl/statectl/runner/engine"
 	"github.com/statectl/statectl/runner/lock"
 	"github.com/statectl/statectl/runner/planfile"
 	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/run"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -45,7 +45,6 @@ func (a *app) planCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	a.opts.test = true
 	in, err := a.inputs(expr, sls)
 	if err != nil {
 		return err
@@ -54,34 +53,37 @@ func (a *app) planCmd(args []string) error {
 	if a.now != nil {
 		file.Created = a.now().UTC()
 	}
-	reg := a.registry()
-	defer a.closeModules(reg)
+	s, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	var runs []*report.Run
 	complete := true
-	err = a.eachTarget(expr, func(n *node) (int, error) {
-		c, err := a.compile(n, reg, sls)
+	err = a.eachTarget(s, expr, func(t *run.Target) (int, error) {
+		c, err := s.Compile(t, sls)
 		if err != nil {
 			complete = false
 			return 0, err
 		}
-		l, err := a.lockTarget(n, "state.plan")
+		l, err := s.Lock(t, "state.plan")
 		if err != nil {
 			complete = false
 			return 0, err
 		}
 		defer l.Release()
-		rec := planfile.NewRecorder(n.name, c)
-		run := a.execute(n, reg, c, func(o *engine.Options) { o.Test, o.PlanCheck = true, rec.Check })
-		rec.Finish(run.Results)
-		if run.Interrupted || run.Failhard {
+		rec := planfile.NewRecorder(t.Name, c)
+		r := s.Execute(t, c, run.Exec{Test: true, Check: rec.Check})
+		rec.Finish(r.Results)
+		if r.Interrupted || r.Failhard {
 			complete = false
 		}
 		file.Targets = append(file.Targets, rec.T)
-		if err := a.writeRun(format, opts, run, len(runs) > 0); err != nil {
+		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
 			return 0, err
 		}
-		runs = append(runs, run)
-		return report.ExitCode(run, a.opts.detailed), nil
+		runs = append(runs, r)
+		return report.ExitCode(r, a.opts.detailed), nil
 	})
 	if format != report.Human && len(runs) > 0 {
 		if werr := report.WriteRuns(a.stdout, format, runs, opts); werr != nil {
@@ -123,7 +125,7 @@ func staleError(reasons ...string) error {
 
 // planTarget is a target of a saved plan, compiled and locked.
 type planTarget struct {
-	n    *node
+	t    *run.Target
 	c    *state.Compiled
 	plan *planfile.Target
 }
@@ -155,41 +157,41 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 	if diff := file.Inputs.Diff(in); len(diff) > 0 {
 		return staleError(strings.Join(diff, ", ") + " changed since the plan was made")
 	}
-	if _, err := a.override(); err != nil {
-		return err
-	}
-	nodes, err := a.selectTargets(expr)
+	s, err := a.open()
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(nodes))
-	for i, n := range nodes {
-		names[i] = n.name
+	defer s.Close()
+	selected, err := s.Select(expr)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(selected))
+	for i, t := range selected {
+		names[i] = t.Name
 	}
 	if !slices.Equal(names, file.Names()) {
 		return staleError(fmt.Sprintf("targets are now %s, the plan has %s", strings.Join(names, ", "), strings.Join(file.Names(), ", ")))
 	}
 
-	reg := a.registry()
-	defer a.closeModules(reg)
 	// Compile and lock every target first: the check and the apply must
 	// see no other run in between.
 	var targets []*planTarget
-	for _, n := range nodes {
-		c, err := a.compile(n, reg, sls)
+	for _, t := range selected {
+		c, err := s.Compile(t, sls)
 		if err != nil {
-			return prefixed(n.name, err)
+			return prefixed(t.Name, err)
 		}
-		t := file.Target(n.name)
-		if planfile.CompiledDigest(c) != t.Compiled {
-			return staleError(n.name + ": the compiled states differ from the plan's (grains or templates changed)")
+		pt := file.Target(t.Name)
+		if planfile.CompiledDigest(c) != pt.Compiled {
+			return staleError(t.Name + ": the compiled states differ from the plan's (grains or templates changed)")
 		}
-		l, err := a.lockTarget(n, "state.apply")
+		l, err := s.Lock(t, "state.apply")
 		if err != nil {
 			return err
 		}
 		defer func(l *lock.Lock) { l.Release() }(l)
-		targets = append(targets, &planTarget{n: n, c: c, plan: t})
+		targets = append(targets, &planTarget{t: t, c: c, plan: pt})
 	}
 
 	// Phase 1: every state planned again, read-only; any difference
@@ -197,8 +199,8 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 	var reasons []string
 	for _, t := range targets {
 		chk := planfile.NewChecker(t.plan)
-		run := a.execute(t.n, reg, t.c, func(o *engine.Options) { o.Test, o.PlanCheck = true, chk.Check })
-		if run.Interrupted {
+		r := s.Execute(t.t, t.c, run.Exec{Test: true, Check: chk.Check})
+		if r.Interrupted {
 			return errors.New("interrupted while checking the plan; nothing was applied")
 		}
 		reasons = append(reasons, chk.Stale()...)
@@ -212,12 +214,12 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 	codes := make([]int, 0, len(targets))
 	for _, t := range targets {
 		ap := planfile.NewApplier(t.plan)
-		run := a.execute(t.n, reg, t.c, func(o *engine.Options) { o.Test, o.PlanCheck = false, ap.Check })
-		if err := a.writeRun(format, opts, run, len(runs) > 0); err != nil {
+		r := s.Execute(t.t, t.c, run.Exec{Check: ap.Check})
+		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
 			return err
 		}
-		runs = append(runs, run)
-		codes = append(codes, report.ExitCode(run, a.opts.detailed))
+		runs = append(runs, r)
+		codes = append(codes, report.ExitCode(r, a.opts.detailed))
 		if a.ctx.Err() != nil {
 			break
 		}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,11 +14,11 @@ import (
 	"time"
 
 	"github.com/statectl/statectl/runner/incusconn"
-	"github.com/statectl/statectl/runner/lock"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/planfile"
 	"github.com/statectl/statectl/runner/report"
 	"github.com/statectl/statectl/runner/roster"
+	"github.com/statectl/statectl/runner/run"
 	"github.com/statectl/statectl/runner/state"
 	"github.com/statectl/statectl/runner/watch"
 )
@@ -198,21 +197,22 @@ func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
 			return fail(w.expr, watch.Terminal, fmt.Errorf("failed to reload: %w", err))
 		}
 	}
-	a.roster = nil // re-read: the roster may have changed
-	if _, err := a.override(); err != nil {
-		return fail(w.expr, watch.Terminal, err)
-	}
-	nodes, err := a.selectTargets(w.expr)
+	// A session per pass: the roster, the trees and the cluster are read
+	// afresh, and no connection or answer outlives the pass.
+	s, err := a.open()
 	if err != nil {
-		return fail(w.expr, watch.Terminal, err)
+		return fail(w.expr, outcome(err), err)
 	}
-	reg := a.registry()
-	defer a.closeModules(reg)
+	defer s.Close()
+	targets, err := s.Select(w.expr)
+	if err != nil {
+		return fail(w.expr, outcome(err), err)
+	}
 	worst := watch.OK
-	names := make([]string, 0, len(nodes))
-	for _, n := range nodes {
-		names = append(names, n.name)
-		out := w.target(n, reg, info)
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		names = append(names, t.Name)
+		out := w.target(s, t, info)
 		if out == watch.Failed || (out == watch.Terminal && worst == watch.OK) {
 			worst = out
 		}
@@ -221,55 +221,62 @@ func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
 			break
 		}
 	}
-	w.syncListeners(names)
+	r, _ := s.Roster()
+	w.syncListeners(r, names)
 	return worst
 }
 
+// outcome classifies a pass error: retried with backoff unless the error
+// marks itself terminal (bad input: targets, trees, pillar, states), which
+// waits for the inputs to change. Retrying by default is the safe rule: an
+// error nobody classified is more likely a passing fault than bad input.
+func outcome(err error) watch.Outcome {
+	if run.IsTerminal(err) {
+		return watch.Terminal
+	}
+	return watch.Failed
+}
+
 // target runs one target's pass and records it.
-func (w *watcher) target(n *node, reg *module.Registry, info watch.PassInfo) watch.Outcome {
+func (w *watcher) target(s *run.Session, t *run.Target, info watch.PassInfo) watch.Outcome {
 	a := w.a
 	start := time.Now()
 	drift := 0
 	reads, writes := a.counter.Reads(), a.counter.Writes()
-	run, err := a.pass(n, reg, w.sls, passOptions{
-		function: "state.watch",
-		check: func(_ *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
+	r, err := s.Pass(t, w.sls, run.Pass{
+		Function: "state.watch",
+		Exec: run.Exec{Check: func(_ *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
 			if len(p.Changes) > 0 || p.Fail {
 				drift++
 			}
 			return p, nil
-		},
-		preflight: w.reachable,
+		}},
+		Preflight: func(t *run.Target) error { return reachable(s, t) },
 	})
-	rec := watch.Record{Pass: info.Seq, Target: n.name, Trigger: info.Trigger, Test: a.opts.test, Start: start, Drift: drift,
+	rec := watch.Record{Pass: info.Seq, Target: t.Name, Trigger: info.Trigger, Test: a.opts.test, Start: start, Drift: drift,
 		Reads: a.counter.Reads() - reads, Writes: a.counter.Writes() - writes}
 	if err != nil {
-		var busy *lock.BusyError
-		var unreachable *unreachableError
-		out := watch.Terminal // bad input: render, pillar, compile
-		if errors.As(err, &busy) || errors.As(err, &unreachable) {
-			out = watch.Failed
-		}
-		rec.Outcome, rec.Error, rec.DurationMS = out.String(), oneLine(err), ms(time.Since(start))
+		out := outcome(err)
+		rec.Outcome, rec.Error, rec.DurationMS = out.String(), a.secrets.String(oneLine(err)), ms(time.Since(start))
 		w.record(rec)
 		return out
 	}
-	c := report.Count(run)
+	c := report.Count(r)
 	rec.DurationMS = ms(time.Since(start))
 	rec.States, rec.Changed, rec.Failed = c.Total, c.Changed, c.Failed
-	for _, r := range run.Results {
-		if r.Failed() {
-			rec.FailedStates = append(rec.FailedStates, r.ID)
+	for _, res := range r.Results {
+		if res.Failed() {
+			rec.FailedStates = append(rec.FailedStates, res.ID)
 		}
-		if !run.Test && r.Changed() && !r.Failed() {
+		if !r.Test && res.Changed() && !res.Failed() {
 			rec.Corrected++
 		}
 	}
 	out := watch.OK
-	if c.Failed > 0 || run.Interrupted {
+	if c.Failed > 0 || r.Interrupted {
 		out = watch.Failed
 	}
-	if run.Interrupted {
+	if r.Interrupted {
 		rec.Error = "interrupted"
 	}
 	rec.Outcome = out.String()
@@ -289,25 +296,19 @@ func (w *watcher) record(rec watch.Record) {
 	w.logf("%s", line)
 }
 
-// unreachableError marks a target whose daemon did not answer: transient.
-type unreachableError struct{ err error }
-
-func (e *unreachableError) Error() string { return "cluster unreachable: " + e.err.Error() }
-func (e *unreachableError) Unwrap() error { return e.err }
-
 // reachable checks the target's daemon answers before a pass: otherwise
-// every state would fail one by one with the same connection error.
-func (w *watcher) reachable(n *node) error {
-	if n.entry == nil || (n.entry.Socket == "" && n.entry.URL == "") {
+// every state would fail one by one with the same connection error. The
+// connection is the pass's own (the session's pool), which the states then
+// use.
+func reachable(s *run.Session, t *run.Target) error {
+	if t.Entry == nil || (t.Entry.Socket == "" && t.Entry.URL == "") {
 		return nil // no daemon to ask (e.g. local test states)
 	}
-	ctx, cancel := context.WithTimeout(w.a.ctx, preflightTimeout)
+	ctx, cancel := context.WithTimeout(s.Context(), preflightTimeout)
 	defer cancel()
-	c, err := incusconn.Connect(ctx, w.a.loadRoster(), n.name, incusconn.Options{ConnectTimeout: preflightTimeout, RequestTimeout: preflightTimeout})
-	if err != nil {
-		return &unreachableError{err: err}
+	if _, err := s.Pool().Get(ctx, t.Name); err != nil {
+		return &run.Error{Stage: run.StageConnect, Err: fmt.Errorf("cluster unreachable: %w", err)}
 	}
-	c.Close()
 	return nil
 }
 
@@ -315,7 +316,7 @@ func (w *watcher) reachable(n *node) error {
 // cluster, starting and stopping listeners as the selection changes. A
 // listener starts on the target's own daemon and fails over to the other
 // members of its cluster (see watch.ClusterSources).
-func (w *watcher) syncListeners(names []string) {
+func (w *watcher) syncListeners(r *roster.Roster, names []string) {
 	w.lmu.Lock()
 	defer w.lmu.Unlock()
 	want := map[string]bool{}
@@ -325,7 +326,7 @@ func (w *watcher) syncListeners(names []string) {
 		if _, ok := w.listeners[name]; ok {
 			continue
 		}
-		ent := w.a.loadRoster().Entries[name]
+		ent := r.Entries[name]
 		if ent == nil || (ent.Socket == "" && ent.URL == "") {
 			continue
 		}

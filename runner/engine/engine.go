@@ -59,28 +59,17 @@ type Options struct {
 	PlanCheck func(s *state.State, plan *module.Plan, prior []*state.Result) (*module.Plan, error)
 }
 
-// Run is the outcome of Execute.
-type Run struct {
-	// Results holds one result per state that ran (or was skipped by a
-	// requisite), in run order; Results[i].RunNum == i.
-	Results []*state.Result
-	// Stopped is true when a failhard state failed and stopped the run.
-	Stopped bool
-	// StoppedBy is the Tag of the failhard state that stopped the run.
-	StoppedBy string
-	// Interrupted is true when the context was cancelled (Ctrl-C) before
-	// every state ran.
-	Interrupted bool
-	// NotRun counts the states that got no result because of Stopped or
-	// Interrupted; like Salt, they are not in Results.
-	NotRun int
-}
+// Run is the outcome of Execute: the shared result model.
+type Run = state.Run
 
 // Execute runs c's states in order. It never returns an error: every
 // problem, including a missing module, is a failed state result.
 func Execute(ctx context.Context, c *state.Compiled, reg *module.Registry, opts Options) *Run {
 	e := newExecutor(c, reg, opts)
-	run := &Run{}
+	run := &Run{Test: opts.Test}
+	if opts.Target != nil {
+		run.Target = opts.Target.Name
+	}
 	n := len(c.States)
 	stoppedAt := -1
 	for i, s := range c.States {
@@ -100,7 +89,7 @@ func Execute(ctx context.Context, c *state.Compiled, reg *module.Registry, opts 
 			e.opts.Observer.StateFinished(r)
 		}
 		if stoppedAt < 0 && r.Failed() && (s.Failhard || opts.Failhard) {
-			run.Stopped = true
+			run.Failhard = true
 			run.StoppedBy = r.Tag
 			stoppedAt = i
 		}

@@ -115,8 +115,8 @@ func runCases(t *testing.T, cases []engineCase) {
 			if tc.stoppedBy != "" {
 				wantTag = "fake_|-" + tc.stoppedBy + "_|-" + tc.stoppedBy + "_|-run"
 			}
-			if run.Stopped != (tc.stoppedBy != "") || run.StoppedBy != wantTag {
-				t.Errorf("Stopped = %v by %q, want by %q", run.Stopped, run.StoppedBy, wantTag)
+			if run.Failhard != (tc.stoppedBy != "") || run.StoppedBy != wantTag {
+				t.Errorf("Stopped = %v by %q, want by %q", run.Failhard, run.StoppedBy, wantTag)
 			}
 			if run.NotRun != tc.notRun {
 				t.Errorf("NotRun = %d, want %d", run.NotRun, tc.notRun)
@@ -840,8 +840,8 @@ func TestCancelStopsStartingStates(t *testing.T) {
 	f := newFake("fake")
 	c := build(t, st{id: "A", args: changes}, st{id: "B", args: changes}, st{id: "C", args: changes})
 	run := engine.Execute(ctx, c, module.NewRegistry(f), engine.Options{Observer: obs})
-	if !run.Interrupted || run.NotRun != 2 || len(run.Results) != 1 || run.Stopped {
-		t.Fatalf("interrupted=%v notRun=%d results=%d stopped=%v", run.Interrupted, run.NotRun, len(run.Results), run.Stopped)
+	if !run.Interrupted || run.NotRun != 2 || len(run.Results) != 1 || run.Failhard {
+		t.Fatalf("interrupted=%v notRun=%d results=%d stopped=%v", run.Interrupted, run.NotRun, len(run.Results), run.Failhard)
 	}
 	if n := f.counts("B"); n.plan != 0 {
 		t.Errorf("B planned after cancel")

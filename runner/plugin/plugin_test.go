@@ -158,8 +158,8 @@ func TestCallFailures(t *testing.T) {
 				if after == nil || !after.Succeeded() {
 					t.Fatalf("after: %+v, want run and succeeded", after)
 				}
-			} else if after != nil || !r.Stopped || r.NotRun != 1 {
-				t.Fatalf("after = %+v, stopped %t, not run %d: want stopped before it", after, r.Stopped, r.NotRun)
+			} else if after != nil || !r.Failhard || r.NotRun != 1 {
+				t.Fatalf("after = %+v, stopped %t, not run %d: want stopped before it", after, r.Failhard, r.NotRun)
 			}
 		})
 	}

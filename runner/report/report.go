@@ -10,20 +10,9 @@ import (
 	"github.com/statectl/statectl/runner/state"
 )
 
-// Run is what one target's run produced.
-type Run struct {
-	Target string
-	// Test is true for a test-mode run: results with result None would
-	// change.
-	Test    bool
-	Results []*state.Result
-	// Failhard is true when a failhard state stopped the run, Interrupted
-	// when it was cancelled (Ctrl-C); NotRun counts the states that got no
-	// result because of either.
-	Failhard    bool
-	Interrupted bool
-	NotRun      int
-}
+// Run is what one target's run produced: the engine's result model,
+// rendered as it is.
+type Run = state.Run
 
 // Format is an output format (--out).
 type Format string

@@ -94,3 +94,26 @@ func (r *Result) Failed() bool { return r.Result != nil && !*r.Result }
 
 // Bool returns a pointer to b, for Result.Result.
 func Bool(b bool) *bool { return &b }
+
+// Run is one target's run: the one result model that the engine produces
+// and every report format, the watch record and saved plans read.
+type Run struct {
+	// Target is the roster name the run was for.
+	Target string
+	// Test is true for a test-mode run: results with result None would
+	// change.
+	Test bool
+	// Results holds one result per state that ran (or was skipped by a
+	// requisite), in run order; Results[i].RunNum == i.
+	Results []*Result
+	// Failhard is true when a failhard state failed and stopped the run;
+	// StoppedBy is that state's Tag.
+	Failhard  bool
+	StoppedBy string
+	// Interrupted is true when the run was cancelled (Ctrl-C, SIGTERM)
+	// before every state ran.
+	Interrupted bool
+	// NotRun counts the states that got no result because of Failhard or
+	// Interrupted; like Salt, they are not in Results.
+	NotRun int
+}

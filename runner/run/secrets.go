@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"fmt"
@@ -15,20 +15,20 @@ import (
 // such a value protects nothing.
 const minSecretLen = 4
 
-// secretSet masks, in what statectl prints or saves, the values the pillar
+// Secrets masks, in what statectl prints or saves, the values the pillar
 // keeps under keys naming a credential (cluster_password, api:token ...).
 // Modules mask the arguments they declare secret and report masks
 // credential-named keys, but a pillar secret interpolated into any other
 // argument (a state's name, a notification's text) would otherwise reach the
 // report in every format, `statectl render`, error messages and saved plans.
 // The zero value masks nothing.
-type secretSet struct {
+type Secrets struct {
 	seen map[string]bool
 	r    *strings.Replacer
 }
 
-// addPillar collects the secrets of a target's pillar.
-func (s *secretSet) addPillar(p map[string]any) {
+// AddPillar collects the secrets of a target's pillar.
+func (s *Secrets) AddPillar(p map[string]any) {
 	var walk func(v any, secret bool)
 	walk = func(v any, secret bool) {
 		switch t := v.(type) {
@@ -50,7 +50,7 @@ func (s *secretSet) addPillar(p map[string]any) {
 	walk(p, false)
 }
 
-func (s *secretSet) add(v string) {
+func (s *Secrets) add(v string) {
 	if len(v) < minSecretLen || s.seen[v] {
 		return
 	}
@@ -77,31 +77,31 @@ func (s *secretSet) add(v string) {
 	s.r = strings.NewReplacer(pairs...)
 }
 
-func (s *secretSet) str(v string) string {
+func (s *Secrets) String(v string) string {
 	if s.r == nil {
 		return v
 	}
 	return s.r.Replace(v)
 }
 
-// value returns v with every secret masked in its strings and map keys.
-func (s *secretSet) value(v any) any {
+// Value returns v with every secret masked in its strings and map keys.
+func (s *Secrets) Value(v any) any {
 	if s.r == nil {
 		return v
 	}
 	switch t := v.(type) {
 	case string:
-		return s.str(t)
+		return s.String(t)
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, x := range t {
-			out[s.str(k)] = s.value(x)
+			out[s.String(k)] = s.Value(x)
 		}
 		return out
 	case []any:
 		out := make([]any, len(t))
 		for i, x := range t {
-			out[i] = s.value(x)
+			out[i] = s.Value(x)
 		}
 		return out
 	case nil, bool:
@@ -114,15 +114,15 @@ func (s *secretSet) value(v any) any {
 	return v
 }
 
-// results masks the run's results in place.
-func (s *secretSet) results(rs []*state.Result) {
+// Results masks the run's results in place.
+func (s *Secrets) Results(rs []*state.Result) {
 	if s.r == nil {
 		return
 	}
 	for _, r := range rs {
-		r.Tag, r.ID, r.Name, r.Comment = s.str(r.Tag), s.str(r.ID), s.str(r.Name), s.str(r.Comment)
+		r.Tag, r.ID, r.Name, r.Comment = s.String(r.Tag), s.String(r.ID), s.String(r.Name), s.String(r.Comment)
 		if r.Changes != nil {
-			r.Changes, _ = s.value(r.Changes).(map[string]any)
+			r.Changes, _ = s.Value(r.Changes).(map[string]any)
 		}
 	}
 }
@@ -131,7 +131,7 @@ func (s *secretSet) results(rs []*state.Result) {
 // sees the state and plan as they are printed: the plan file never holds a
 // pillar secret, and a saved plan is compared with fresh plans masked the
 // same way. The module still gets its own, unmasked plan.
-func (s *secretSet) hook(h planCheck) planCheck {
+func (s *Secrets) hook(h PlanCheck) PlanCheck {
 	if h == nil {
 		return nil
 	}
@@ -140,11 +140,11 @@ func (s *secretSet) hook(h planCheck) planCheck {
 			return h(st, p, prior)
 		}
 		ms := *st
-		ms.ID, ms.Name = s.str(st.ID), s.str(st.Name)
+		ms.ID, ms.Name = s.String(st.ID), s.String(st.Name)
 		mp := *p
-		mp.Comment = s.str(p.Comment)
+		mp.Comment = s.String(p.Comment)
 		if p.Changes != nil {
-			mp.Changes, _ = s.value(p.Changes).(map[string]any)
+			mp.Changes, _ = s.Value(p.Changes).(map[string]any)
 		}
 		got, err := h(&ms, &mp, prior)
 		if got == &mp {
