@@ -57,6 +57,9 @@ type Options struct {
 	// Saved plans (statectl plan / apply --plan) and the watch loop's drift
 	// count use it. Plans made for prereq checks are not shown to it.
 	PlanCheck func(s *state.State, plan *module.Plan, prior []*state.Result) (*module.Plan, error)
+	// Upstream is what earlier runs of the same session (other targets)
+	// planned or did; module calls see it before this run's own states.
+	Upstream []module.Upstream
 }
 
 // Run is the outcome of Execute: the shared result model.
@@ -85,6 +88,7 @@ func Execute(ctx context.Context, c *state.Compiled, reg *module.Registry, opts 
 		r := e.runState(ctx, i)
 		r.RunNum = len(run.Results)
 		run.Results = append(run.Results, r)
+		e.upstream = append(e.upstream, Upstream(run.Target, []*state.Result{r})...)
 		if e.opts.Observer != nil {
 			e.opts.Observer.StateFinished(r)
 		}
@@ -119,6 +123,9 @@ type executor struct {
 	// prereqBy[y] lists the states that prereq y: y fails if one of them did.
 	prereqBy [][]int
 	scrub    *scrubber
+	// upstream is Options.Upstream plus this run's results so far, as
+	// module calls see them.
+	upstream []module.Upstream
 }
 
 // funcRef caches a registry lookup: Functions() may build its slice per call.
@@ -141,6 +148,7 @@ func newExecutor(c *state.Compiled, reg *module.Registry, opts Options) *executo
 	if e.now == nil {
 		e.now = time.Now
 	}
+	e.upstream = append([]module.Upstream{}, opts.Upstream...)
 	for i, s := range c.States {
 		for _, d := range s.Deps {
 			if d.Kind == state.Prereq && valid(c, d.Index) {
@@ -184,6 +192,9 @@ func (e *executor) call(s *state.State, test bool) *module.Call {
 		Args:     args,
 		Test:     test,
 		Target:   e.opts.Target,
+		// Full slice expression: the call sees the states so far, and
+		// later appends cannot show through.
+		Upstream: e.upstream[:len(e.upstream):len(e.upstream)],
 	}
 }
 

@@ -24,6 +24,8 @@ import (
 //	converge: bool     plan reads a store that apply writes (idempotence)
 //	password: string   a Secret argument; echo: true quotes it in the output
 //	quote: string      copied into the comment (to leak another's secret)
+//	send: string       plan action join, sending {v: send} to later states
+//	defer: string      plan deferred with that reason
 type fake struct {
 	name string
 	mu   sync.Mutex
@@ -116,6 +118,12 @@ func (f *fake) Plan(ctx context.Context, call *module.Call) (*module.Plan, error
 	}
 	if q, ok := a["quote"].(string); ok {
 		p.Comment += " " + q
+	}
+	if v, ok := a["send"].(string); ok {
+		p.Action, p.Send = module.Join, map[string]string{"v": v}
+	}
+	if why, ok := a["defer"].(string); ok {
+		p.Deferred = why
 	}
 	return p, nil
 }

@@ -17,6 +17,8 @@ type verdict struct {
 	result  *bool
 	changes map[string]any
 	comment string
+	action  module.Action
+	send    map[string]string
 }
 
 func (v verdict) failed() bool { return v.result != nil && !*v.result }
@@ -45,6 +47,8 @@ func (e *executor) runState(ctx context.Context, i int) *state.Result {
 		Comment:   e.scrub.string(v.comment),
 		StartTime: start,
 		Duration:  e.now().Sub(start),
+		Action:    string(v.action),
+		Send:      v.send,
 	}
 	e.results[i] = r
 	return r
@@ -74,13 +78,19 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 	call := e.call(s, e.opts.Test)
 	plan, err := guard(sctx, func(ctx context.Context) (planT, error) { return f.mod.Plan(ctx, call) })
 	if err != nil {
-		if v, ok := e.unpredictable(i, e.errComment(ctx, sctx, s, "plan", err)); ok && ctx.Err() == nil && sctx.Err() == nil {
-			return v
+		if why := e.deferral(i, e.errComment(ctx, sctx, s, "plan", err)); why != "" && ctx.Err() == nil && sctx.Err() == nil {
+			return verdict{comment: why}
 		}
 		return failed(e.errComment(ctx, sctx, s, "plan", err))
 	}
 	if plan == nil {
 		return failed(fmt.Sprintf("Module %s returned no plan", s.Module))
+	}
+	if plan.Action == "" && !plan.Fail {
+		plan.Action = module.NoOp
+		if len(plan.Changes) > 0 {
+			plan.Action = module.Update
+		}
 	}
 	if e.opts.PlanCheck != nil {
 		if plan, err = e.opts.PlanCheck(s, plan, e.prior()); err != nil {
@@ -93,12 +103,15 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 
 	var v verdict
 	switch {
+	case e.opts.Test && plan.Deferred != "":
+		// Not a prediction: None, with what it waits for.
+		v = verdict{changes: plan.Changes, comment: plan.Deferred, action: plan.Action, send: plan.Send}
 	case e.opts.Test:
-		v = verdict{changes: plan.Changes, comment: plan.Comment}
+		v = verdict{changes: plan.Changes, comment: plan.Comment, action: plan.Action, send: plan.Send}
 		switch {
 		case plan.Fail:
-			if u, ok := e.unpredictable(i, plan.Comment); ok {
-				return u
+			if why := e.deferral(i, plan.Comment); why != "" {
+				return verdict{comment: why, action: plan.Action}
 			}
 			v.result = state.Bool(false)
 		case len(plan.Changes) == 0:
@@ -106,7 +119,7 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 		} // else None: would change
 	case len(plan.Changes) == 0 && !plan.Fail:
 		// Converged: no Apply, so an idempotent re-run makes zero writes.
-		v = verdict{result: state.Bool(true), comment: plan.Comment}
+		v = verdict{result: state.Bool(true), comment: plan.Comment, action: plan.Action, send: plan.Send}
 	default:
 		out, err := guard(sctx, func(ctx context.Context) (*module.Outcome, error) { return f.mod.Apply(ctx, call, plan) })
 		if err != nil {
@@ -115,7 +128,7 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 		if out == nil {
 			return failed(fmt.Sprintf("Module %s returned no outcome from apply", s.Module))
 		}
-		v = verdict{result: state.Bool(!out.Failed), changes: out.Changes, comment: out.Comment}
+		v = verdict{result: state.Bool(!out.Failed), changes: out.Changes, comment: out.Comment, action: plan.Action, send: plan.Send}
 	}
 
 	if w, ok := f.mod.(module.Watcher); ok && st.watchFired && !v.failed() {
@@ -231,14 +244,15 @@ func (e *executor) prior() []*state.Result {
 	return out
 }
 
-// unpredictable is test mode's answer for a state whose plan fails while a
-// state it depends on would change first (Salt #14745: a member cannot be
-// planned against a cluster that the run has yet to create). Its plan read
-// a system the run would have changed by then, so the failure is not a
-// prediction: the result is None and the comment says what it waits for.
-func (e *executor) unpredictable(i int, why string) (verdict, bool) {
+// deferral is test mode's reason for deferring state i, whose plan fails
+// while a state it depends on would change first (Salt #14745: a member
+// cannot be planned against a cluster that the run has yet to create). Its
+// plan read a system the run would have changed by then, so the failure is
+// not a prediction: the result is None and the reason says what it waits
+// for. "" when the failure stands.
+func (e *executor) deferral(i int, why string) string {
 	if !e.opts.Test {
-		return verdict{}, false
+		return ""
 	}
 	var pending []string
 	for _, d := range e.c.States[i].Deps {
@@ -250,8 +264,31 @@ func (e *executor) unpredictable(i int, why string) (verdict, bool) {
 		}
 	}
 	if len(pending) == 0 {
-		return verdict{}, false
+		return ""
 	}
-	return verdict{comment: fmt.Sprintf("Cannot be predicted until %s would have changed; planned against the current system: %s",
-		strings.Join(pending, ", "), why)}, true
+	return fmt.Sprintf("Cannot be predicted until %s would have changed; planned against the current system: %s",
+		strings.Join(pending, ", "), why)
+}
+
+// Upstream turns a target's results into what later states see of them
+// (module.Call.Upstream).
+func Upstream(target string, results []*state.Result) []module.Upstream {
+	out := make([]module.Upstream, 0, len(results))
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		st := module.Unchanged
+		switch {
+		case r.Result == nil:
+			st = module.Pending
+		case !*r.Result:
+			st = module.Failed
+		case r.Changed():
+			st = module.Applied
+		}
+		out = append(out, module.Upstream{Target: target, ID: r.ID, Module: r.Module, Function: r.Function,
+			Name: r.Name, Action: module.Action(r.Action), Status: st, Send: r.Send})
+	}
+	return out
 }

@@ -149,6 +149,13 @@ type Target struct {
 
 // Call is one state invocation.
 type Call struct {
+	// Upstream is what the states run before this one in the same run
+	// planned or did, in run order (earlier targets first). The engine is
+	// the only channel between states (mgmt's send/recv): a module reads
+	// what an earlier state sent here, never from its own memory, so its
+	// Plan stays free of side effects.
+	Upstream []Upstream `json:"upstream,omitempty"`
+
 	ID       string         `json:"id"`
 	SLS      string         `json:"sls"`
 	Function string         `json:"function"` // without the module prefix
@@ -158,8 +165,57 @@ type Call struct {
 	Target   *Target        `json:"target"`
 }
 
+// Action is what a plan would do, for reports and for the states after it.
+type Action string
+
+const (
+	NoOp      Action = "no-op"
+	Create    Action = "create"
+	Update    Action = "update"
+	Delete    Action = "delete"
+	Bootstrap Action = "bootstrap" // a cluster is created on the target
+	Join      Action = "join"      // a server joins a cluster
+)
+
+// Status is what became of an upstream state.
+type Status string
+
+const (
+	// Pending: test mode predicted a change that has not been made.
+	Pending Status = "pending"
+	// Applied: the state changed the system in this run.
+	Applied Status = "applied"
+	// Unchanged: the state was converged (or skipped by a requisite).
+	Unchanged Status = "unchanged"
+	// Failed: the state failed; what it planned did not happen.
+	Failed Status = "failed"
+)
+
+// Upstream is one earlier state of the run, as later states see it.
+type Upstream struct {
+	Target   string            `json:"target"`
+	ID       string            `json:"id"`
+	Module   string            `json:"module"`
+	Function string            `json:"function"`
+	Name     string            `json:"name"`
+	Action   Action            `json:"action,omitempty"`
+	Status   Status            `json:"status"`
+	Send     map[string]string `json:"send,omitempty"`
+}
+
 // Plan is what a function would do.
 type Plan struct {
+	// Action says what kind of change Changes is; the engine derives it
+	// (no-op or update) when a module leaves it empty.
+	Action Action `json:"action,omitempty"`
+	// Deferred, when set, says why the plan cannot be predicted yet: a
+	// state this one depends on would change first (test mode). The
+	// result is None with this reason, not a prediction (Terraform's
+	// deferred changes). The engine sets it too (see engine.defer).
+	Deferred string `json:"deferred,omitempty"`
+	// Send holds values for the states after this one (Upstream.Send);
+	// never secrets: they are not masked.
+	Send map[string]string `json:"send,omitempty"`
 	// Changes predicted, Salt's shape ({key: {old, new}}). Empty means
 	// converged: Apply is not called and the result is True.
 	Changes map[string]any `json:"changes,omitempty"`

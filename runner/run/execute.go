@@ -33,7 +33,11 @@ func (s *Session) Execute(t *Target, c *state.Compiled, x Exec) *state.Run {
 		DefaultTimeout: s.cfg.Timeout,
 		Now:            s.cfg.Now,
 		PlanCheck:      s.Secrets().hook(x.Check),
+		Upstream:       s.upstream,
 	})
+	// Later targets' states see what this one did (a settings plan for
+	// node2 reads the join node2's member state planned).
+	s.upstream = append(s.upstream, engine.Upstream(t.Name, run.Results)...)
 	s.Secrets().Results(run.Results)
 	return run
 }

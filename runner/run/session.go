@@ -76,6 +76,9 @@ type Session struct {
 	// template is parsed once per run.
 	states *render.Renderer
 	reg    *module.Registry
+	// upstream is what the targets run so far planned or did: the engine
+	// hands it to later module calls (module.Call.Upstream).
+	upstream []module.Upstream
 }
 
 // Open starts a session. Close releases what it holds.

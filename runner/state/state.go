@@ -81,6 +81,10 @@ type Result struct {
 	Comment   string         `json:"comment"`
 	StartTime time.Time      `json:"-"`
 	Duration  time.Duration  `json:"-"`
+	// Action is the plan's action (module.Action) and Send what the state
+	// sent to the states after it: the engine's channel between states.
+	Action string            `json:"-"`
+	Send   map[string]string `json:"-"`
 }
 
 // Changed reports whether the state changed (or, in test mode, would).

@@ -93,6 +93,7 @@ func planClusterEnabled(ctx context.Context, m *Module, c *call) (*module.Plan, 
 			"%s listens on no network address: give address (host[:port]) so other members can reach it", tgt)}, nil
 	}
 	return &module.Plan{
+		Action:  module.Bootstrap,
 		Changes: changes,
 		Comment: fmt.Sprintf("Cluster would be enabled with bootstrap member %s", c.Name),
 		Private: encodePrivate(priv),

@@ -2,6 +2,7 @@ package incus_test
 
 import (
 	"context"
+	"github.com/statectl/statectl/runner/module"
 	"io"
 	"os"
 	"strings"
@@ -35,8 +36,11 @@ func TestFrozenMember(t *testing.T) {
 	if r.out == nil || !r.out.Failed || r.out.Comment != r.plan.Comment || r.writes != 0 {
 		t.Fatalf("apply of the refused join: %v %+v, %d writes", r.applErr, r.out, r.writes)
 	}
-	// The settings of the server left out are not written.
+	// The settings of the server left out are not written: the engine
+	// hands the failed join on to the states after it.
 	set3 := mkcall("node3", "settings_present", "s", map[string]any{"config": map[string]any{"user.x": "1"}})
+	set3.Upstream = []module.Upstream{{Target: "node3", ID: join3.ID, Module: "incus", Function: join3.Function,
+		Name: join3.Name, Action: r.plan.Action, Status: module.Failed}}
 	if r := e.run(e.mod, set3); r.planErr != nil || !r.plan.Fail || !strings.Contains(r.plan.Comment, "node3 failed to join its cluster in this run") || r.writes != 0 {
 		t.Fatalf("settings after the refused join: %v %+v, %d writes", r.planErr, r.plan, r.writes)
 	}

@@ -3,7 +3,8 @@ package incus
 import (
 	"context"
 	"fmt"
-	"sync"
+
+	"github.com/statectl/statectl/runner/module"
 )
 
 // A server that joins a cluster keeps its member-local keys and takes the
@@ -16,53 +17,20 @@ import (
 //   - when the join failed, writing settings to the standalone server is
 //     pointless (the cluster's replace them on the next join) and hides
 //     the failure behind a green state.
-// joinBook records both per member name, for the life of the Module (one
-// run).
+// The member state's plan sends the join (joinSend) and the engine hands
+// its outcome to later calls (module.Call.Upstream): the module keeps no
+// memory of it.
 
-type joinBook struct {
-	mu    sync.Mutex
-	notes map[string]joinNote
-}
-
-type joinNote struct {
-	via     string // roster name of the member the join goes through ("" unknown)
-	address string // the joiner's address
-	failed  error  // set when the join failed in this run
-}
-
-func (b *joinBook) set(name string, n joinNote) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.notes == nil {
-		b.notes = map[string]joinNote{}
+// joinOf finds the last cluster_member_present state of the run for the
+// member name in up.
+func joinOf(up []module.Upstream, name string) (module.Upstream, bool) {
+	for i := len(up) - 1; i >= 0; i-- {
+		u := up[i]
+		if u.Module == "incus" && u.Function == clusterMemberPresent.spec.Name && u.Name == name {
+			return u, true
+		}
 	}
-	b.notes[name] = n
-}
-
-func (b *joinBook) get(name string) (joinNote, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n, ok := b.notes[name]
-	return n, ok
-}
-
-func (b *joinBook) clear(name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.notes, name)
-}
-
-// notePendingJoin records a join predicted in test mode.
-func (m *Module) notePendingJoin(name, via, address string) {
-	m.joins.set(name, joinNote{via: via, address: address})
-}
-
-// noteJoinFailed records a join that failed in this run.
-func (m *Module) noteJoinFailed(name string, err error) {
-	if err == nil {
-		err = fmt.Errorf("not listed as a member")
-	}
-	m.joins.set(name, joinNote{failed: err})
+	return module.Upstream{}, false
 }
 
 // afterJoin adjusts what a settings plan sees of an unclustered target
@@ -70,27 +38,28 @@ func (m *Module) noteJoinFailed(name string, err error) {
 // server as it will be once joined (nil: unchanged) and a note for the
 // comment, or a failure message.
 // Predictions are for test mode only: a real run plans after the join.
-func (m *Module) afterJoin(ctx context.Context, tgt string, info *serverInfo, test bool) (joined *serverInfo, note, fail string, err error) {
+func (m *Module) afterJoin(ctx context.Context, c *call, tgt string, info *serverInfo) (joined *serverInfo, note, fail string, err error) {
 	if info.clustered {
 		return nil, "", "", nil
 	}
-	n, ok := m.joins.get(tgt)
+	u, ok := joinOf(c.Upstream, tgt)
 	if !ok {
 		return nil, "", "", nil
 	}
-	if n.failed != nil {
-		return nil, "", fmt.Sprintf("%s failed to join its cluster in this run (%v): its server settings are left alone, because the cluster's settings replace them when it joins; fix the join and re-run", tgt, n.failed), nil
+	if u.Status == module.Failed {
+		return nil, "", fmt.Sprintf("%s failed to join its cluster in this run (its %s state failed): its server settings are left alone, because the cluster's settings replace them when it joins; fix the join and re-run", tgt, u.ID), nil
 	}
-	if n.via == "" || !test {
+	via, addr := u.Send["via"], u.Send["address"]
+	if u.Status != module.Pending || u.Action != module.Join || via == "" || !c.Test {
 		return nil, "", "", nil
 	}
-	vs, err := m.conn(ctx, n.via)
+	vs, err := m.conn(ctx, via)
 	if err != nil {
 		return nil, "", "", err
 	}
 	vinfo, err := readServer(vs)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("%s: %w", n.via, err)
+		return nil, "", "", fmt.Errorf("%s: %w", via, err)
 	}
 	cfg := map[string]string{}
 	for k, v := range vinfo.config {
@@ -104,9 +73,9 @@ func (m *Module) afterJoin(ctx context.Context, tgt string, info *serverInfo, te
 		}
 	}
 	// A joiner listening nowhere is made to listen on its join address.
-	if cfg["core.https_address"] == "" && cfg["cluster.https_address"] == "" && n.address != "" {
-		cfg["core.https_address"], cfg["cluster.https_address"] = n.address, n.address
+	if cfg["core.https_address"] == "" && cfg["cluster.https_address"] == "" && addr != "" {
+		cfg["core.https_address"], cfg["cluster.https_address"] = addr, addr
 	}
 	joined = &serverInfo{clustered: true, name: tgt, config: cfg}
-	return joined, fmt.Sprintf(" (once it has joined the cluster of %s, whose cluster-wide settings it takes)", n.via), "", nil
+	return joined, fmt.Sprintf(" (once it has joined the cluster of %s, whose cluster-wide settings it takes)", via), "", nil
 }

@@ -118,7 +118,7 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 			comment += ", although " + strings.Join(refusals, "; ")
 		}
 	}
-	return &module.Plan{Changes: changes, Comment: comment, Private: encodePrivate(absentPrivate{Via: view.via})}, nil
+	return &module.Plan{Action: module.Delete, Changes: changes, Comment: comment, Private: encodePrivate(absentPrivate{Via: view.via})}, nil
 }
 
 // quorumAfterRemoval says why removing name would leave the cluster

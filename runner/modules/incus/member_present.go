@@ -78,10 +78,17 @@ func validateMemberPresent(c *module.Call) error {
 	return nil
 }
 
+// presentPrivate is what apply needs of the plan besides its Action (join
+// or update). Via empty on a join means the pre-issued token.
 type presentPrivate struct {
-	Mode string `json:"mode"` // join, token or update
 	Via  string `json:"via,omitempty"`
 	ETag string `json:"etag,omitempty"`
+}
+
+// joinSend is what a join plan sends to the states after it: settings
+// plans of the joiner read it (see joinedView).
+func joinSend(via, addr string) map[string]string {
+	return map[string]string{"via": via, "address": addr}
 }
 
 func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
@@ -109,14 +116,12 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name, or give a pre-issued cluster_token",
 				c.Name, strings.Join(notes, "; "))
 		}
-		changes := joinChanges(c.Name, addr, want)
-		if c.Test {
-			m.notePendingJoin(c.Name, "", addr)
-		}
 		return &module.Plan{
-			Changes: changes,
+			Action:  module.Join,
+			Changes: joinChanges(c.Name, addr, want),
 			Comment: fmt.Sprintf("Cluster member %s would join at %s with the pre-issued token (cluster not reachable: %s)", c.Name, addr, strings.Join(notes, "; ")),
-			Private: encodePrivate(presentPrivate{Mode: "token"}),
+			Private: encodePrivate(presentPrivate{}),
+			Send:    joinSend("", addr),
 		}, nil
 	}
 
@@ -150,9 +155,10 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 		comment += fmt.Sprintf("; cluster groups %s would be created", strings.Join(missing, ", "))
 	}
 	return &module.Plan{
+		Action:  module.Update,
 		Changes: changes,
 		Comment: comment,
-		Private: encodePrivate(presentPrivate{Mode: "update", Via: view.via, ETag: etag}),
+		Private: encodePrivate(presentPrivate{Via: view.via, ETag: etag}),
 	}, nil
 }
 
@@ -197,13 +203,12 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 	if _, ok, _ := argString(c.Args, "cluster_password"); ok {
 		comment += " (cluster_password ignored: Incus joins with tokens)"
 	}
-	if c.Test {
-		m.notePendingJoin(c.Name, view.via, addr)
-	}
 	return &module.Plan{
+		Action:  module.Join,
 		Changes: changes,
 		Comment: comment,
-		Private: encodePrivate(presentPrivate{Mode: "join", Via: view.via}),
+		Private: encodePrivate(presentPrivate{Via: view.via}),
+		Send:    joinSend(view.via, addr),
 	}, nil
 }
 
@@ -216,17 +221,13 @@ func applyMemberPresent(ctx context.Context, m *Module, c *call, p *module.Plan)
 	if err != nil {
 		return nil, err
 	}
-	switch priv.Mode {
-	case "update":
+	switch p.Action {
+	case module.Update:
 		return applyMemberUpdate(ctx, m, c, priv, want)
-	case "join", "token":
-		o, err := applyJoin(ctx, m, c, priv, want)
-		if err != nil {
-			m.noteJoinFailed(c.Name, c.mask.err(err))
-		}
-		return o, err
+	case module.Join:
+		return applyJoin(ctx, m, c, priv, want)
 	}
-	return nil, fmt.Errorf("unknown plan mode %q", priv.Mode)
+	return nil, fmt.Errorf("unknown plan action %q", p.Action)
 }
 
 func applyMemberUpdate(ctx context.Context, m *Module, c *call, priv presentPrivate, want *memberWant) (*module.Outcome, error) {
@@ -291,7 +292,6 @@ func (m *Module) updateMember(s incus.InstanceServer, name string, mem *api.Clus
 }
 
 func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, want *memberWant) (*module.Outcome, error) {
-	m.joins.clear(c.Name)
 	addrArg, _, _ := argString(c.Args, "address")
 	addr := normAddress(addrArg)
 	js, err := m.conn(ctx, c.Name)
@@ -304,7 +304,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		tok     *api.ClusterMemberJoinToken
 		tokOpID string
 	)
-	if priv.Mode == "join" {
+	if priv.Via != "" {
 		if cs, err = m.conn(ctx, priv.Via); err != nil {
 			return nil, err
 		}
@@ -345,7 +345,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			joinErr = fmt.Errorf("the join finished but %s is not listed as a member", c.Name)
 		}
 		comment := fmt.Sprintf("Cluster member %s failed to join at %s: %v", c.Name, addr, joinErr)
-		if priv.Mode == "join" {
+		if priv.Via != "" {
 			switch fate, err := revokeToken(cs, tokOpID); {
 			case err != nil:
 				comment += fmt.Sprintf(" (failed to revoke the join token, operation %s: %v; delete it with `incus operation delete %s`)", tokOpID, err, tokOpID)
@@ -355,12 +355,10 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 				comment += " (join token revoked)"
 			}
 		}
-		m.noteJoinFailed(c.Name, c.mask.err(joinErr))
 		return &module.Outcome{Failed: true, Comment: comment}, nil
 	}
 	if jinfo, err := readServer(js); joinErr != nil && (err != nil || !jinfo.clustered) {
 		// Incus 6.0.4 leaves a half-joined member behind after a failed join.
-		m.noteJoinFailed(c.Name, c.mask.err(joinErr))
 		return &module.Outcome{Failed: true, Changes: map[string]any{"member": change(nil, c.Name)}, Comment: fmt.Sprintf(
 			"Cluster member %s is listed but its join failed (%v): remove it with cluster_member_absent force: true, reset the server and re-run",
 			c.Name, joinErr)}, nil

@@ -165,7 +165,7 @@ func planSettings(ctx context.Context, m *Module, c *call) (*module.Plan, error)
 	}
 	joinNote := ""
 	if member == "" {
-		joined, note, fail, err := m.afterJoin(ctx, label, info, c.Test)
+		joined, note, fail, err := m.afterJoin(ctx, c, label, info)
 		if err != nil {
 			return nil, err
 		}
