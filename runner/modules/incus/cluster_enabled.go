@@ -23,23 +23,34 @@ var clusterEnabled = &function{
 			{Name: "address", Type: module.TypeString, Doc: "cluster.https_address (host[:port], default port 8443); default: the server's current cluster.https_address or core.https_address."},
 		},
 	},
-	validate: validateClusterEnabled,
+	decode:   decodeClusterEnabled,
 	plan:     planClusterEnabled,
 	apply:    applyClusterEnabled,
 }
 
-func validateClusterEnabled(c *module.Call) error {
-	if _, _, err := argString(c.Args, "address"); err != nil {
-		return err
+// enabledArgs are cluster_enabled's arguments.
+type enabledArgs struct {
+	address    string // normalised host:port
+	hasAddress bool
+}
+
+func decodeClusterEnabled(c *module.Call) (any, error) {
+	addr, hasAddr, err := argString(c.Args, "address")
+	if err != nil {
+		return nil, err
 	}
 	name, _, err := argString(c.Args, "name")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if name == "" {
-		return fmt.Errorf("argument name: must not be empty")
+		return nil, fmt.Errorf("argument name: must not be empty")
 	}
-	return nil
+	a := &enabledArgs{hasAddress: hasAddr}
+	if hasAddr {
+		a.address = normAddress(addr)
+	}
+	return a, nil
 }
 
 type enabledPrivate struct {
@@ -57,11 +68,9 @@ func planClusterEnabled(ctx context.Context, m *Module, c *call) (*module.Plan, 
 	if err != nil {
 		return nil, err
 	}
-	want, hasAddr, _ := argString(c.Args, "address")
+	args := c.args.(*enabledArgs)
+	want, hasAddr := args.address, args.hasAddress
 	cur := currentClusterAddress(info.config)
-	if hasAddr {
-		want = normAddress(want)
-	}
 
 	if info.clustered {
 		if info.name != c.Name {

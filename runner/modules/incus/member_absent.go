@@ -24,20 +24,30 @@ var clusterMemberAbsent = &function{
 			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster name(s) of members to remove through, tried in order; default: the target."},
 		},
 	},
-	validate: validateMemberAbsent,
+	decode:   decodeMemberAbsent,
 	plan:     planMemberAbsent,
 	apply:    applyMemberAbsent,
 }
 
-func validateMemberAbsent(c *module.Call) error {
+// absentArgs are cluster_member_absent's arguments.
+type absentArgs struct {
+	force   bool
+	cluster []string // roster names to reach the cluster through
+}
+
+func decodeMemberAbsent(c *module.Call) (any, error) {
 	if c.Name == "" {
-		return fmt.Errorf("argument name: must not be empty")
+		return nil, fmt.Errorf("argument name: must not be empty")
 	}
-	if _, err := argBool(c.Args, "force"); err != nil {
-		return err
+	force, err := argBool(c.Args, "force")
+	if err != nil {
+		return nil, err
 	}
-	_, _, err := argStrings(c.Args, "cluster")
-	return err
+	cluster, _, err := argStrings(c.Args, "cluster")
+	if err != nil {
+		return nil, err
+	}
+	return &absentArgs{force: force, cluster: cluster}, nil
 }
 
 type absentPrivate struct {
@@ -49,8 +59,9 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 	if err != nil {
 		return nil, err
 	}
-	force, _ := argBool(c.Args, "force")
-	candidates, _, _ := argStrings(c.Args, "cluster")
+	args := c.args.(*absentArgs)
+	force := args.force
+	candidates := append([]string{}, args.cluster...)
 	if len(candidates) == 0 {
 		candidates = []string{tgt}
 	}
@@ -141,7 +152,7 @@ func applyMemberAbsent(ctx context.Context, m *Module, c *call, p *module.Plan) 
 	if err := decodePrivate(p, &priv); err != nil {
 		return nil, err
 	}
-	force, _ := argBool(c.Args, "force")
+	force := c.args.(*absentArgs).force
 	s, err := m.conn(ctx, priv.Via)
 	if err != nil {
 		return nil, err

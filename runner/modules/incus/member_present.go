@@ -36,46 +36,58 @@ var clusterMemberPresent = &function{
 			{Name: "member_config", Type: module.TypeList, Doc: "Join answers: [{entity, name, key, value}] for storage-pool and network member keys; override the defaults."},
 		},
 	},
-	validate: validateMemberPresent,
+	decode:   decodeMemberPresent,
 	plan:     planMemberPresent,
 	apply:    applyMemberPresent,
 }
 
-func validateMemberPresent(c *module.Call) error {
+// presentArgs are cluster_member_present's arguments.
+type presentArgs struct {
+	address      string // normalised host:port
+	want         *memberWant
+	cluster      []string // roster names to reach the cluster through
+	memberConfig []api.ClusterMemberConfigKey
+	hasPassword  bool   // cluster_password given (ignored: Incus joins with tokens)
+	token        string // pre-issued cluster_token, "" for none
+}
+
+func decodeMemberPresent(c *module.Call) (any, error) {
 	if c.Name == "" {
-		return fmt.Errorf("argument name: must not be empty")
+		return nil, fmt.Errorf("argument name: must not be empty")
 	}
 	addr, ok, err := argString(c.Args, "address")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok || addr == "" {
-		return fmt.Errorf("argument address: required (host[:port])")
+		return nil, fmt.Errorf("argument address: required (host[:port])")
 	}
-	if _, err := parseWant(c.Args); err != nil {
-		return err
+	a := &presentArgs{address: normAddress(addr)}
+	if a.want, err = parseWant(c.Args); err != nil {
+		return nil, err
 	}
-	if _, _, err := argStrings(c.Args, "cluster"); err != nil {
-		return err
+	if a.cluster, _, err = argStrings(c.Args, "cluster"); err != nil {
+		return nil, err
 	}
-	if _, err := argMemberConfig(c.Args, "member_config"); err != nil {
-		return err
+	if a.memberConfig, err = argMemberConfig(c.Args, "member_config"); err != nil {
+		return nil, err
 	}
-	if _, _, err := argString(c.Args, "cluster_password"); err != nil {
-		return err
+	if _, a.hasPassword, err = argString(c.Args, "cluster_password"); err != nil {
+		return nil, err
 	}
-	if tok, ok, err := argString(c.Args, "cluster_token"); err != nil {
-		return err
-	} else if ok && tok != "" {
-		t, err := decodeToken(tok)
+	if a.token, _, err = argString(c.Args, "cluster_token"); err != nil {
+		return nil, err
+	}
+	if a.token != "" {
+		t, err := decodeToken(a.token)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if t.ServerName != c.Name {
-			return fmt.Errorf("cluster_token was issued for member %s, not %s", t.ServerName, c.Name)
+			return nil, fmt.Errorf("cluster_token was issued for member %s, not %s", t.ServerName, c.Name)
 		}
 	}
-	return nil
+	return a, nil
 }
 
 // presentPrivate is what apply needs of the plan besides its Action (join
@@ -92,24 +104,20 @@ func joinSend(via, addr string) map[string]string {
 }
 
 func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
-	want, err := parseWant(c.Args)
-	if err != nil {
-		return nil, err
-	}
+	args := c.args.(*presentArgs)
+	want, addr := args.want, args.address
 	tgt, err := targetName(c)
 	if err != nil {
 		return nil, err
 	}
-	addrArg, _, _ := argString(c.Args, "address")
-	addr := normAddress(addrArg)
-	candidates, _, _ := argStrings(c.Args, "cluster")
+	candidates := append([]string{}, args.cluster...)
 	if len(candidates) == 0 {
 		candidates = []string{tgt}
 	}
 	// A joiner that is already clustered can answer for its cluster.
 	candidates = append(candidates, c.Name)
 	view, notes := m.findCluster(ctx, candidates)
-	token, _, _ := argString(c.Args, "cluster_token")
+	token := args.token
 
 	if view == nil {
 		if token == "" {
@@ -200,7 +208,7 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 	}
 	changes := joinChanges(c.Name, addr, want)
 	comment := fmt.Sprintf("Cluster member %s would join the cluster of %s at %s", c.Name, view.via, addr)
-	if _, ok, _ := argString(c.Args, "cluster_password"); ok {
+	if c.args.(*presentArgs).hasPassword {
 		comment += " (cluster_password ignored: Incus joins with tokens)"
 	}
 	return &module.Plan{
@@ -217,10 +225,7 @@ func applyMemberPresent(ctx context.Context, m *Module, c *call, p *module.Plan)
 	if err := decodePrivate(p, &priv); err != nil {
 		return nil, err
 	}
-	want, err := parseWant(c.Args)
-	if err != nil {
-		return nil, err
-	}
+	want := c.args.(*presentArgs).want
 	switch p.Action {
 	case module.Update:
 		return applyMemberUpdate(ctx, m, c, priv, want)
@@ -292,8 +297,7 @@ func (m *Module) updateMember(s incus.InstanceServer, name string, mem *api.Clus
 }
 
 func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, want *memberWant) (*module.Outcome, error) {
-	addrArg, _, _ := argString(c.Args, "address")
-	addr := normAddress(addrArg)
+	addr := c.args.(*presentArgs).address
 	js, err := m.conn(ctx, c.Name)
 	if err != nil {
 		return nil, err
@@ -318,8 +322,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			return nil, err
 		}
 	} else {
-		raw, _, _ := argString(c.Args, "cluster_token")
-		if tok, err = decodeToken(raw); err != nil {
+		if tok, err = decodeToken(c.args.(*presentArgs).token); err != nil {
 			return nil, err
 		}
 		c.mask.add(tok.Secret)
@@ -386,7 +389,7 @@ func join(ctx context.Context, cs, js incus.InstanceServer, c *call, tok *api.Cl
 	if err != nil {
 		return err
 	}
-	user, _ := argMemberConfig(c.Args, "member_config")
+	user := c.args.(*presentArgs).memberConfig
 	var asked []api.ClusterMemberConfigKey
 	if cs != nil {
 		cl, _, err := cs.GetCluster()

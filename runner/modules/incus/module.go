@@ -70,18 +70,35 @@ func newModule(r *roster.Roster, dial dialFunc) *Module {
 	return &Module{roster: r, dial: dial, conns: map[string]incus.InstanceServer{}, lastWrite: time.Now()}
 }
 
-// call is one invocation with its masker.
+// call is one invocation with its masker and its decoded arguments.
 type call struct {
 	*module.Call
 	mask *masker
+	// args is what the function's decode returned (*presentArgs ...).
+	args any
 }
 
-// function is one state function: its spec and its three phases.
+// function is one state function: its spec, its argument decoder and its
+// two live phases.
 type function struct {
-	spec     module.FuncSpec
-	validate func(c *module.Call) error
-	plan     func(ctx context.Context, m *Module, c *call) (*module.Plan, error)
-	apply    func(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error)
+	spec module.FuncSpec
+	// decode turns the YAML arguments into the function's typed arguments
+	// and checks them offline. Validate, Plan and Apply each start from
+	// it, so no phase parses arguments its own way or drops an error.
+	decode func(c *module.Call) (any, error)
+	plan   func(ctx context.Context, m *Module, c *call) (*module.Plan, error)
+	apply  func(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error)
+}
+
+// newCall decodes c's arguments for f.
+func newCall(f *function, c *module.Call) (*call, error) {
+	cc := &call{Call: c, mask: newMasker(f.spec, c.Args)}
+	args, err := f.decode(c)
+	if err != nil {
+		return nil, cc.mask.err(fmt.Errorf("%s: %w", c.ID, err))
+	}
+	cc.args = args
+	return cc, nil
 }
 
 // functions lists the state functions in documentation order.
@@ -125,11 +142,9 @@ func (m *Module) Validate(c *module.Call) error {
 	if err != nil {
 		return err
 	}
-	if f.validate == nil {
-		return nil
-	}
 	mk := newMasker(f.spec, c.Args)
-	return mk.err(f.validate(c))
+	_, err = f.decode(c)
+	return mk.err(err)
 }
 
 // Plan implements module.Module.
@@ -138,7 +153,10 @@ func (m *Module) Plan(ctx context.Context, c *module.Call) (*module.Plan, error)
 	if err != nil {
 		return nil, err
 	}
-	cc := &call{Call: c, mask: newMasker(f.spec, c.Args)}
+	cc, err := newCall(f, c)
+	if err != nil {
+		return nil, err
+	}
 	p, err := f.plan(ctx, m, cc)
 	if err != nil {
 		return nil, cc.mask.err(fmt.Errorf("%s: %w", c.ID, err))
@@ -162,7 +180,10 @@ func (m *Module) Apply(ctx context.Context, c *module.Call, p *module.Plan) (*mo
 		// plan's reason is the outcome, and nothing is written.
 		return &module.Outcome{Failed: true, Comment: p.Comment}, nil
 	}
-	cc := &call{Call: c, mask: newMasker(f.spec, c.Args)}
+	cc, err := newCall(f, c)
+	if err != nil {
+		return nil, err
+	}
 	m.beginWrite()
 	defer m.endWrite()
 	o, err := f.apply(ctx, m, cc, p)

@@ -35,9 +35,9 @@ var settingsPresent = &function{
 			memberArg,
 		},
 	},
-	validate: func(c *module.Call) error { _, err := parseSettings(c); return err },
-	plan:     planSettings,
-	apply:    applySettings,
+	decode: func(c *module.Call) (any, error) { return parseSettings(c) },
+	plan:   planSettings,
+	apply:  applySettings,
 }
 
 var settingsManaged = &function{
@@ -51,9 +51,9 @@ var settingsManaged = &function{
 			memberArg,
 		},
 	},
-	validate: func(c *module.Call) error { _, err := parseSettings(c); return err },
-	plan:     planSettings,
-	apply:    applySettings,
+	decode: func(c *module.Call) (any, error) { return parseSettings(c) },
+	plan:   planSettings,
+	apply:  applySettings,
 }
 
 var settingsConfig = &function{
@@ -67,9 +67,9 @@ var settingsConfig = &function{
 			memberArg,
 		},
 	},
-	validate: func(c *module.Call) error { _, err := parseSettings(c); return err },
-	plan:     planSettings,
-	apply:    applySettings,
+	decode: func(c *module.Call) (any, error) { return parseSettings(c) },
+	plan:   planSettings,
+	apply:  applySettings,
 }
 
 var settingsAbsent = &function{
@@ -82,9 +82,9 @@ var settingsAbsent = &function{
 			memberArg,
 		},
 	},
-	validate: func(c *module.Call) error { _, err := parseSettings(c); return err },
-	plan:     planSettings,
-	apply:    applySettings,
+	decode: func(c *module.Call) (any, error) { return parseSettings(c) },
+	plan:   planSettings,
+	apply:  applySettings,
 }
 
 // settingsWant is the desired config of one call.
@@ -92,6 +92,7 @@ type settingsWant struct {
 	set     map[string]*string // nil: remove
 	managed bool               // remove cluster-wide keys not in set
 	skipped []string           // obsolete keys ignored
+	member  string             // another member of the cluster to configure ("": the target)
 }
 
 func parseSettings(c *module.Call) (*settingsWant, error) {
@@ -139,7 +140,8 @@ func parseSettings(c *module.Call) (*settingsWant, error) {
 			delete(w.set, k)
 		}
 	}
-	if _, _, err := argString(c.Args, "member"); err != nil {
+	var err error
+	if w.member, _, err = argString(c.Args, "member"); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -151,10 +153,7 @@ type settingsPrivate struct {
 }
 
 func planSettings(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
-	w, err := parseSettings(c.Call)
-	if err != nil {
-		return nil, err
-	}
+	w := c.args.(*settingsWant)
 	view, member, label, err := m.settingsView(ctx, c)
 	if err != nil {
 		return nil, err
@@ -203,10 +202,7 @@ func applySettings(ctx context.Context, m *Module, c *call, p *module.Plan) (*mo
 	if err := decodePrivate(p, &priv); err != nil {
 		return nil, err
 	}
-	w, err := parseSettings(c.Call)
-	if err != nil {
-		return nil, err
-	}
+	w := c.args.(*settingsWant)
 	view, _, label, err := m.settingsView(ctx, c)
 	if err != nil {
 		return nil, err
@@ -256,8 +252,8 @@ func (m *Module) settingsView(ctx context.Context, c *call) (view incus.Instance
 	if err != nil {
 		return nil, "", "", err
 	}
-	want, hasMember, _ := argString(c.Args, "member")
-	if !hasMember || want == "" {
+	want := c.args.(*settingsWant).member
+	if want == "" {
 		return s, "", tgt, nil
 	}
 	info, err := readServer(s)
