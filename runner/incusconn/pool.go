@@ -3,17 +3,25 @@ package incusconn
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/statectl/statectl/runner/roster"
 )
 
 // Pool shares connections within one run, so the grains of a target and
 // the state modules that plan against it reach its daemon once (one
-// connection, one GET /1.0) instead of once each. Failed connects are not
-// remembered: the next Get tries again. A Pool is safe for concurrent use.
+// connection, one GET /1.0) instead of once each; it holds the run's one
+// read cache (see cachedServer). Failed connects are not remembered: the
+// next Get tries again. A Pool is safe for concurrent use.
 type Pool struct {
 	roster *roster.Roster
 	opts   Options
+	// connect dials name (Connect; tests replace it).
+	connect func(ctx context.Context, name string) (*Conn, error)
+	// writes is the write generation, applying the open write brackets
+	// (see BeginWrite).
+	writes   atomic.Uint64
+	applying atomic.Int32
 
 	mu     sync.Mutex
 	conns  map[string]*Conn
@@ -23,7 +31,9 @@ type Pool struct {
 // NewPool returns a pool connecting to roster entries (or incus CLI
 // remotes) of r with opts.
 func NewPool(r *roster.Roster, opts Options) *Pool {
-	return &Pool{roster: r, opts: opts, conns: map[string]*Conn{}}
+	p := &Pool{roster: r, opts: opts, conns: map[string]*Conn{}}
+	p.connect = func(ctx context.Context, name string) (*Conn, error) { return Connect(ctx, p.roster, name, p.opts) }
+	return p
 }
 
 // Get returns the pool's connection to name, connecting on first use. ctx
@@ -34,10 +44,11 @@ func (p *Pool) Get(ctx context.Context, name string) (*Conn, error) {
 	if c, ok := p.conns[name]; ok {
 		return c, nil
 	}
-	c, err := Connect(ctx, p.roster, name, p.opts)
+	c, err := p.connect(ctx, name)
 	if err != nil {
 		return nil, err
 	}
+	p.cache(c)
 	p.conns[name] = c
 	return c, nil
 }

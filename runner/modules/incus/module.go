@@ -23,9 +23,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	incus "github.com/lxc/incus/v6/client"
 
@@ -34,41 +31,17 @@ import (
 	"github.com/statectl/statectl/runner/roster"
 )
 
-// dialFunc connects to the roster entry name.
-type dialFunc func(ctx context.Context, name string) (*incusconn.Conn, error)
-
-// Module serves the incus.* state functions. Connections are opened on
-// first use and cached for the life of the Module (one run).
+// Module serves the incus.* state functions for one run. It reaches
+// targets through the run's connection pool, which also holds the run's
+// one read cache; the module itself remembers nothing between calls.
 type Module struct {
 	roster *roster.Roster
-	dial   dialFunc
-	// undial drops a connection of the dialer's (see forget); close
-	// releases the dialer's connections (see Close). Both may be nil.
-	undial func(name string)
-	close  func()
-
-	mu    sync.Mutex
-	conns map[string]incus.InstanceServer
-	// writes is the write generation: Apply bumps it before and after
-	// writing, which invalidates every remembered GET /1.0 answer (see
-	// cachedServer); lastWrite is when it last did (or the Module's
-	// creation).
-	writes    atomic.Uint64
-	lastWrite time.Time
-	// applying is non-zero during an Apply, which always reads afresh.
-	applying atomic.Int32
+	pool   *incusconn.Pool
+	// ownPool is set when New made the pool: Close closes it.
+	ownPool bool
 }
 
 var _ module.Module = (*Module)(nil)
-
-func newModule(r *roster.Roster, dial dialFunc) *Module {
-	if r == nil {
-		r = &roster.Roster{Entries: map[string]*roster.Entry{}}
-	}
-	// lastWrite starts at creation: a connection opened before (by a
-	// shared pool, in an earlier run) has no answer this run may trust.
-	return &Module{roster: r, dial: dial, conns: map[string]incus.InstanceServer{}, lastWrite: time.Now()}
-}
 
 // call is one invocation with its masker and its decoded arguments.
 type call struct {
@@ -184,8 +157,8 @@ func (m *Module) Apply(ctx context.Context, c *module.Call, p *module.Plan) (*mo
 	if err != nil {
 		return nil, err
 	}
-	m.beginWrite()
-	defer m.endWrite()
+	m.pool.BeginWrite()
+	defer m.pool.EndWrite()
 	o, err := f.apply(ctx, m, cc, p)
 	if err != nil {
 		return nil, cc.mask.err(fmt.Errorf("%s: %w", c.ID, err))
@@ -229,34 +202,18 @@ func maskAny(mk *masker, v any) any {
 	return v
 }
 
-// conn returns the cached connection to roster entry name.
+// conn returns the run's connection to roster entry name.
 func (m *Module) conn(ctx context.Context, name string) (incus.InstanceServer, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s, ok := m.conns[name]; ok {
-		return s, nil
-	}
-	c, err := m.dial(ctx, name)
+	c, err := m.pool.Get(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to %s: %w", name, err)
 	}
-	s := m.cached(c)
-	m.conns[name] = s
-	return s, nil
+	return c.Server, nil
 }
 
-// forget drops a cached connection: after a join the member serves the
-// cluster certificate, so a pinned https connection must be rebuilt.
-func (m *Module) forget(name string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	// No Disconnect: it cancels the connection's context, and a caller
-	// may still hold the server for a final read.
-	delete(m.conns, name)
-	if m.undial != nil {
-		m.undial(name)
-	}
-}
+// forget drops a connection: after a join the member serves the cluster
+// certificate, so a pinned https connection must be rebuilt.
+func (m *Module) forget(name string) { m.pool.Forget(name) }
 
 // targetName is the roster name of the call's target.
 func targetName(c *call) (string, error) {

@@ -154,7 +154,7 @@ func TestMemberConfigAnswers(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	tok := (&api.ClusterMemberJoinToken{ServerName: "node2", Fingerprint: "ab", Addresses: []string{"10.0.0.1:8443"}, Secret: "s3cr3t-join"}).String()
-	m := newModule(nil, nil)
+	m := NewWithPool(nil, nil)
 	for _, tc := range []struct {
 		fn   string
 		args map[string]any
@@ -197,7 +197,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestFunctionsDocumented(t *testing.T) {
-	m := newModule(nil, nil)
+	m := NewWithPool(nil, nil)
 	for _, f := range m.Functions() {
 		if f.Doc == "" {
 			t.Errorf("%s: no doc", f.Name)

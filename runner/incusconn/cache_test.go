@@ -1,4 +1,4 @@
-package incus
+package incusconn
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
-
-	"github.com/statectl/statectl/runner/incusconn"
 )
 
 // countingServer answers GET /1.0 with a fresh value each time and counts
@@ -25,48 +23,47 @@ func (s *countingServer) GetServer() (*api.Server, string, error) {
 }
 
 // TestCachedServer: the answer read while connecting serves the first
-// plan, answers are reused until an Apply writes, callers get copies,
-// and a connection older than the module is never trusted.
+// plan, answers are reused until a write bracket, callers get copies.
 func TestCachedServer(t *testing.T) {
 	connInfo := &api.Server{ServerUntrusted: api.ServerUntrusted{ServerPut: api.ServerPut{Config: map[string]string{"read": "connect"}}}}
 	tests := []struct {
 		name      string
-		infoAge   time.Duration // how long before the module the connection read Info
-		steps     []string      // "get", "write", or "begin" and "end" of an Apply
+		steps     []string // "get", "write", or "begin" and "end" of an Apply
 		wantReads int
 		wantLast  string // config["read"] of the last get
 		wantETag  string
 	}{
-		{"connect answer serves the first get", -time.Second, []string{"get"}, 0, "connect", "etag-connect"},
-		{"and later gets", -time.Second, []string{"get", "get", "get"}, 0, "connect", "etag-connect"},
-		{"a write invalidates it", -time.Second, []string{"get", "write", "get", "get"}, 1, "1", "etag1"},
-		{"every write does", -time.Second, []string{"write", "get", "write", "get"}, 2, "2", "etag2"},
-		{"gets during an apply always read", -time.Second, []string{"begin", "get", "get", "end", "get"}, 3, "3", "etag3"},
-		{"a connection older than the module is not trusted", time.Second, []string{"get", "get"}, 1, "1", "etag1"},
+		{"connect answer serves the first get", []string{"get"}, 0, "connect", "etag-connect"},
+		{"and later gets", []string{"get", "get", "get"}, 0, "connect", "etag-connect"},
+		{"a write invalidates it", []string{"get", "write", "get", "get"}, 1, "1", "etag1"},
+		{"every write does", []string{"write", "get", "write", "get"}, 2, "2", "etag2"},
+		{"gets during an apply always read", []string{"begin", "get", "get", "end", "get"}, 3, "3", "etag3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			inner := &countingServer{}
-			m := newModule(nil, func(context.Context, string) (*incusconn.Conn, error) {
-				// infoAge < 0: read after the module was created.
-				return &incusconn.Conn{Server: inner, Info: connInfo, ETag: "etag-connect", InfoAt: time.Now().Add(-tc.infoAge)}, nil
-			})
-			s, err := m.conn(context.Background(), "node1")
+			p := NewPool(nil, Options{})
+			p.connect = func(context.Context, string) (*Conn, error) {
+				return &Conn{Server: inner, Info: connInfo, ETag: "etag-connect", InfoAt: time.Now()}, nil
+			}
+			c, err := p.Get(context.Background(), "node1")
 			if err != nil {
 				t.Fatal(err)
 			}
+			s := c.Server
 			var last *api.Server
 			var etag string
 			for _, step := range tc.steps {
 				switch step {
 				case "write":
-					m.wrote()
+					p.BeginWrite()
+					p.EndWrite()
 					continue
 				case "begin":
-					m.beginWrite()
+					p.BeginWrite()
 					continue
 				case "end":
-					m.endWrite()
+					p.EndWrite()
 					continue
 				}
 				if last, etag, err = s.GetServer(); err != nil {
