@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lxc/incus/v6/shared/api"
+
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/module/conformance"
 )
@@ -59,6 +61,69 @@ func TestConformance(t *testing.T) {
 			if err := c.UpdateServer(put, etag); err != nil {
 				t.Fatal(err)
 			}
+		},
+	})
+}
+
+// TestConformanceMembership holds the membership functions to the same
+// suite on a real 3-member lab: bootstrap, two joins through the target,
+// a member update and a removal that is already converged. Plan must not
+// change the membership or the cluster's config, in test mode or not.
+func TestConformanceMembership(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	c := e.client("node1")
+	tok := (&api.ClusterMemberJoinToken{ServerName: "node9", Fingerprint: "ab", Addresses: []string{"127.0.0.1:8443"}, Secret: "s"}).String()
+	conformance.Run(t, conformance.Case{
+		Module: e.mod,
+		Target: &module.Target{Name: "node1"},
+		Steps: []conformance.Step{
+			{Function: "cluster_enabled", Args: map[string]any{"name": "node1", "address": e.addr("node1")}},
+			{Function: "cluster_member_present", Args: map[string]any{"name": "node2", "address": e.addr("node2")}},
+			{Function: "cluster_member_present", Args: map[string]any{"name": "node3", "address": e.addr("node3"),
+				"description": "third", "groups": []any{"default"}}},
+			{Function: "cluster_member_present", Args: map[string]any{"name": "node2", "address": e.addr("node2"),
+				"description": "second", "config": map[string]any{"user.rack": "r2"}}},
+			{Function: "cluster_member_absent", Args: map[string]any{"name": "ghost"}, Converged: true},
+		},
+		Invalid: []conformance.Step{
+			{Function: "cluster_enabled", Args: map[string]any{"name": ""}},
+			{Function: "cluster_member_present", Args: map[string]any{"name": "node2"}},
+			{Function: "cluster_member_present", Args: map[string]any{"name": "node2", "address": e.addr("node2"), "cluster_token": tok}},
+			{Function: "cluster_member_present", Args: map[string]any{"name": "node2", "address": e.addr("node2"),
+				"member_config": []any{map[string]any{"entity": "instance", "name": "x", "key": "k", "value": "v"}}}},
+			{Function: "cluster_member_absent", Args: map[string]any{"name": "node2", "force": "maybe"}},
+		},
+		Snapshot: func(t testing.TB) string {
+			var b strings.Builder
+			cl, _, err := c.GetCluster()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "enabled=%t name=%s; ", cl.Enabled, cl.ServerName)
+			if cl.Enabled {
+				members, err := c.GetClusterMembers()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sort.Slice(members, func(i, j int) bool { return members[i].ServerName < members[j].ServerName })
+				for _, m := range members {
+					fmt.Fprintf(&b, "%s@%s %q %v %v; ", m.ServerName, m.URL, m.Description, m.Groups, m.Config)
+				}
+			}
+			srv, _, err := c.GetServer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := make([]string, 0, len(srv.Config))
+			for k := range srv.Config {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(&b, "%s=%v; ", k, srv.Config[k])
+			}
+			return b.String()
 		},
 	})
 }
