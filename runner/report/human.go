@@ -163,7 +163,10 @@ func Count(r *Run) Counts {
 		} else {
 			c.Succeeded++
 		}
-		if res.Changed() {
+		// In test mode a None result is a pending change even when its
+		// changes could not be predicted (a deferred plan): it counts as
+		// changed, so "changed=" and "Would change:" agree.
+		if res.Changed() || (r.Test && res.Result == nil) {
 			c.Changed++
 		}
 		if res.Result == nil {

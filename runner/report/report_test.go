@@ -272,3 +272,24 @@ func TestSecretKey(t *testing.T) {
 		}
 	}
 }
+
+// In test mode the summary agrees with itself: a None result whose changes
+// could not be predicted (a deferred plan) is a pending change too.
+func TestTestSummaryAgrees(t *testing.T) {
+	r := &Run{Target: "node2", Test: true, Results: []*state.Result{
+		{ID: "join", Changes: map[string]any{"member": map[string]any{"old": nil, "new": "node2"}}},
+		{ID: "settings", Comment: "Cannot be predicted until join would have changed"},
+		{ID: "ok", Result: state.Bool(true)},
+	}}
+	c := Count(r)
+	if c.Changed != c.WouldChange || c.WouldChange != 2 {
+		t.Fatalf("changed=%d, would change %d: want 2 and 2", c.Changed, c.WouldChange)
+	}
+	var b strings.Builder
+	if err := WriteHuman(&b, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "(changed=2)") || !strings.Contains(b.String(), "Would change: 2") {
+		t.Fatalf("summary disagrees:\n%s", b.String())
+	}
+}
