@@ -22,11 +22,23 @@
 {%- set spec = members.get(id) or {} %}
 {%- set absent = spec.get('absent') %}
 {%- if incus.bootstrap and incus.bootstrap == id and not absent %}
+{#- The other members: checked for an existing cluster first, so that a
+    bootstrap member that was removed joins instead of starting a second
+    cluster (see cluster_enabled). #}
+{%-   set others = [] %}
+{%-   for name in members|sort %}
+{%-     if name != id and not (members[name] or {}).get('absent') %}
+{%-       do others.append(name) %}
+{%-     endif %}
+{%-   endfor %}
 incus-cluster-bootstrap:
   incus.cluster_enabled:
     - name: {{ id|tojson }}
 {%-   if incus.bootstrap_address %}
     - address: {{ incus.bootstrap_address|tojson }}
+{%-   endif %}
+{%-   if others %}
+    - cluster: {{ others|tojson }}
 {%-   endif %}
 {%- endif %}
 {%- if id in members %}
@@ -54,7 +66,7 @@ incus-cluster-member-{{ id }}:
   incus.cluster_member_present:
     - name: {{ id|tojson }}
     - address: {{ spec.get('address', '')|tojson }}
-{%-   if via and incus.bootstrap != id %}
+{%-   if via %}
     - cluster: {{ via|tojson }}
 {%-   endif %}
 {%-   for arg in ['cluster_token', 'cluster_password', 'description', 'failure_domain', 'groups', 'roles', 'config', 'member_config'] %}

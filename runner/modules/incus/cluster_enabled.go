@@ -3,6 +3,8 @@ package incus
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/lxc/incus/v6/shared/api"
 
@@ -17,21 +19,26 @@ var clusterEnabled = &function{
 		Name: "cluster_enabled",
 		Doc: "Make the target the first member `name` of a new cluster listening on `address` " +
 			"(incus cluster enable). No-op when the target is already clustered under that name; " +
-			"fails when it is clustered under another name or at another address.",
+			"fails when it is clustered under another name or at another address. " +
+			"Never starts a second cluster: when one of the `cluster` members is already clustered, it does not " +
+			"bootstrap (cluster_member_present joins the target to that cluster), and when one of them does not answer, " +
+			"it refuses, since it cannot tell.",
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name of the bootstrap server."},
 			{Name: "address", Type: module.TypeString, Doc: "cluster.https_address (host[:port], default port 8443); default: the server's current cluster.https_address or core.https_address."},
+			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster names of the other members the pillar names: checked for an existing cluster before bootstrapping (names not in the roster are skipped)."},
 		},
 	},
-	decode:   decodeClusterEnabled,
-	plan:     planClusterEnabled,
-	apply:    applyClusterEnabled,
+	decode: decodeClusterEnabled,
+	plan:   planClusterEnabled,
+	apply:  applyClusterEnabled,
 }
 
 // enabledArgs are cluster_enabled's arguments.
 type enabledArgs struct {
 	address    string // normalised host:port
 	hasAddress bool
+	cluster    []string // the other members, to look for an existing cluster
 }
 
 func decodeClusterEnabled(c *module.Call) (any, error) {
@@ -46,7 +53,11 @@ func decodeClusterEnabled(c *module.Call) (any, error) {
 	if name == "" {
 		return nil, fmt.Errorf("argument name: must not be empty")
 	}
-	a := &enabledArgs{hasAddress: hasAddr}
+	cluster, _, err := argStrings(c.Args, "cluster")
+	if err != nil {
+		return nil, err
+	}
+	a := &enabledArgs{hasAddress: hasAddr, cluster: cluster}
 	if hasAddr {
 		a.address = normAddress(addr)
 	}
@@ -82,6 +93,9 @@ func planClusterEnabled(ctx context.Context, m *Module, c *call) (*module.Plan, 
 				"cluster member %s listens on %s, not %s; cluster.https_address cannot change once clustered", c.Name, cur, want)}, nil
 		}
 		return &module.Plan{Comment: fmt.Sprintf("Cluster already enabled with member %s at %s", c.Name, cur)}, nil
+	}
+	if p, err := m.secondCluster(ctx, c, tgt, args.cluster); p != nil || err != nil {
+		return p, err
 	}
 
 	_, cetag, err := s.GetCluster()
@@ -180,4 +194,66 @@ func currentClusterAddress(cfg map[string]string) string {
 		return normAddress(a)
 	}
 	return ""
+}
+
+// secondCluster guards a bootstrap: one pillar must never make two
+// clusters. A member removed from its cluster re-initialises standalone
+// and looks exactly like a fresh server, so the target's own state cannot
+// tell; the other members the pillar names can. When one of them is
+// clustered, the target does not bootstrap: the plan is a no-op that says
+// so, and cluster_member_present joins the target to that cluster (or, if
+// the cluster still lists it, fails with the way out). When one of them
+// does not answer, the target cannot tell and refuses. nil, nil: bootstrap.
+func (m *Module) secondCluster(ctx context.Context, c *call, tgt string, others []string) (*module.Plan, error) {
+	var down []string
+	for _, name := range others {
+		if name == tgt || name == c.Name {
+			continue
+		}
+		if _, ok := m.roster.Get(name); !ok {
+			continue // not reachable by statectl: its own runs cannot bootstrap either
+		}
+		s, err := m.conn(ctx, name)
+		if err != nil {
+			down = append(down, err.Error())
+			continue
+		}
+		info, err := readServer(s)
+		if err != nil {
+			down = append(down, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if !info.clustered {
+			continue
+		}
+		members, err := s.GetClusterMembers()
+		if err != nil {
+			return nil, fmt.Errorf("failed to list the members of the cluster of %s: %w", name, err)
+		}
+		names := make([]string, 0, len(members))
+		listed := false
+		for _, mem := range members {
+			names = append(names, mem.ServerName)
+			listed = listed || mem.ServerName == c.Name
+		}
+		sort.Strings(names)
+		if listed {
+			return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+				"%s is not clustered, but the cluster of %s (members %s) still lists a member %s: it was removed while offline or reset. "+
+					"Remove it from that cluster (cluster_member_absent with force: true, or `incus cluster remove --force %s`), wipe the server and re-run; "+
+					"it then joins instead of bootstrapping a second cluster",
+				tgt, name, strings.Join(names, ", "), c.Name, c.Name)}, nil
+		}
+		return &module.Plan{Action: module.NoOp, Comment: fmt.Sprintf(
+			"Not bootstrapping %s: the cluster of %s already exists (members %s), and one pillar makes one cluster; "+
+				"cluster_member_present joins %s to it. To make another member the bootstrap member, set incus:cluster:bootstrap",
+			c.Name, name, strings.Join(names, ", "), c.Name)}, nil
+	}
+	if len(down) > 0 {
+		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+			"%s cannot bootstrap a cluster now: members the pillar names did not answer (%s), so statectl cannot tell whether they already form a cluster, "+
+				"and bootstrapping would then make a second one. Bring them back and re-run, or remove them from incus:cluster_members",
+			c.Name, strings.Join(down, "; "))}, nil
+	}
+	return nil, nil
 }

@@ -24,9 +24,9 @@ var clusterMemberAbsent = &function{
 			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster name(s) of members to remove through, tried in order; default: the target."},
 		},
 	},
-	decode:   decodeMemberAbsent,
-	plan:     planMemberAbsent,
-	apply:    applyMemberAbsent,
+	decode: decodeMemberAbsent,
+	plan:   planMemberAbsent,
+	apply:  applyMemberAbsent,
 }
 
 // absentArgs are cluster_member_absent's arguments.

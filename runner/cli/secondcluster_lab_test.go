@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	incusclient "github.com/lxc/incus/v6/client"
+
+	"github.com/statectl/statectl/runner/report"
+)
+
+// TestNoSecondCluster: the bootstrap member, removed from the cluster the
+// shipped states formed, re-initialises standalone and looks like a fresh
+// server. Applying its states again must not bootstrap a second,
+// one-member cluster from the same pillar: it joins the existing one.
+func TestNoSecondCluster(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.seed()
+
+	// node1 leaves: the leader tells it to, and it re-initialises itself
+	// standalone in place.
+	if err := e.client("node2").DeleteClusterMember("node1", false); err != nil {
+		t.Fatal(err)
+	}
+	m1, _ := e.lab.Member("node1")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// A new connection each time: the daemon restarts while it leaves.
+		var err error
+		c1, err := incusclient.ConnectIncusUnix(m1.Socket, &incusclient.ConnectionArgs{
+			HTTPClient: &http.Client{Timeout: 5 * time.Second}, SkipGetEvents: true})
+		if err == nil {
+			srv, _, gerr := c1.GetServer()
+			c1.Disconnect()
+			if gerr == nil && !srv.Environment.ServerClustered {
+				break
+			}
+			err = gerr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node1 did not become standalone after its removal: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	r := e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster", "--test")
+	if !strings.Contains(r.stdout, "Not bootstrapping node1: the cluster of node2 already exists") || r.writes != 0 {
+		t.Fatalf("--test after the removal (%d writes):\n%s", r.writes, r.stdout)
+	}
+	r = e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster")
+	if !strings.Contains(r.stdout, "Cluster member node1 joined") {
+		t.Fatalf("apply after the removal:\n%s", r.stdout)
+	}
+	for _, via := range []string{"node1", "node2"} {
+		members, err := e.client(via).GetClusterMembers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, m := range members {
+			names = append(names, m.ServerName)
+		}
+		sort.Strings(names)
+		if strings.Join(names, ",") != "node1,node2,node3" {
+			t.Fatalf("the cluster seen from %s has %v: a second cluster was made", via, names)
+		}
+	}
+	// Converged: a re-run changes nothing.
+	if r := e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster", "--detailed-exitcode"); r.writes != 0 {
+		t.Fatalf("re-apply wrote %d times:\n%s", r.writes, r.stdout)
+	}
+}
