@@ -51,7 +51,7 @@ func (a *app) apply(args []string) error {
 	}
 	defer s.Close()
 	var runs []*report.Run
-	err = a.eachTarget(s, expr, func(t *run.Target) (int, error) {
+	err = a.eachRun(s, expr, sls, func(t *run.Target) (int, error) {
 		r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
 		if err != nil {
 			return 0, err

@@ -60,7 +60,7 @@ func (a *app) planCmd(args []string) error {
 	defer s.Close()
 	var runs []*report.Run
 	complete := true
-	err = a.eachTarget(s, expr, func(t *run.Target) (int, error) {
+	err = a.eachRun(s, expr, sls, func(t *run.Target) (int, error) {
 		c, err := s.Compile(t, sls)
 		if err != nil {
 			complete = false
@@ -166,6 +166,7 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 	if err != nil {
 		return err
 	}
+	selected = s.Order(selected, sls)
 	names := make([]string, len(selected))
 	for i, t := range selected {
 		names[i] = t.Name

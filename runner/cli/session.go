@@ -75,6 +75,20 @@ func (a *app) eachTarget(s *run.Session, expr string, fn targetFunc) error {
 	if err != nil {
 		return err
 	}
+	return a.forTargets(targets, fn)
+}
+
+// eachRun is eachTarget for commands that run states: a target that
+// bootstraps a cluster runs before the others (see run.Session.Order).
+func (a *app) eachRun(s *run.Session, expr string, sls []string, fn targetFunc) error {
+	targets, err := s.Select(expr)
+	if err != nil {
+		return err
+	}
+	return a.forTargets(s.Order(targets, sls), fn)
+}
+
+func (a *app) forTargets(targets []*run.Target, fn targetFunc) error {
 	codes := make([]int, 0, len(targets))
 	for _, t := range targets {
 		code, err := fn(t)

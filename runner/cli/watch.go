@@ -208,6 +208,7 @@ func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
 	if err != nil {
 		return fail(w.expr, outcome(err), err)
 	}
+	targets = s.Order(targets, w.sls)
 	worst := watch.OK
 	names := make([]string, 0, len(targets))
 	for _, t := range targets {

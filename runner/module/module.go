@@ -122,6 +122,10 @@ type FuncSpec struct {
 	Name string    `json:"name"` // without the module prefix
 	Doc  string    `json:"doc"`
 	Args []ArgSpec `json:"args"`
+	// First says a target with a state of this function runs before the
+	// other targets of a run (a cluster's bootstrap, which the others'
+	// joins need), whatever order the target expression gives.
+	First bool `json:"first,omitempty"`
 }
 
 // Arg returns the spec of the named argument.

@@ -32,6 +32,13 @@ type Target struct {
 	pillarOrder *render.KeyOrder // the pillar's key order, for templates
 	pillarErr   error
 	pillarDone  bool
+	// compiled caches Compile per SLS list (key: names joined by ",").
+	compiled map[string]compiled
+}
+
+type compiled struct {
+	c   *state.Compiled
+	err error
 }
 
 // grainsOrder is the key order of the roster grains (nil without them).
@@ -195,6 +202,19 @@ func (s *Session) Pillar(t *Target) (map[string]any, error) {
 // Compile renders and compiles the states for t: the named SLS, or what
 // top.sls assigns (highstate) when none are named.
 func (s *Session) Compile(t *Target, sls []string) (*state.Compiled, error) {
+	key := strings.Join(sls, ",")
+	if got, ok := t.compiled[key]; ok {
+		return got.c, got.err
+	}
+	c, err := s.compile(t, sls)
+	if t.compiled == nil {
+		t.compiled = map[string]compiled{}
+	}
+	t.compiled[key] = compiled{c, err}
+	return c, err
+}
+
+func (s *Session) compile(t *Target, sls []string) (*state.Compiled, error) {
 	p, err := s.Pillar(t)
 	if err != nil {
 		return nil, err
@@ -256,4 +276,33 @@ func (s *Session) ModuleTarget(t *Target) *module.Target {
 		mt.Roster = t.Entry.Connection()
 	}
 	return mt
+}
+
+// Order returns targets with those that run a function marked First (a
+// cluster's bootstrap) ahead of the others; the order is otherwise kept.
+// It compiles each target (once: Compile caches); a target that fails to
+// compile keeps its place and reports its error when it runs.
+func (s *Session) Order(targets []*Target, sls []string) []*Target {
+	var first, rest []*Target
+	for _, t := range targets {
+		if s.runsFirst(t, sls) {
+			first = append(first, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	return append(first, rest...)
+}
+
+func (s *Session) runsFirst(t *Target, sls []string) bool {
+	c, err := s.Compile(t, sls)
+	if err != nil {
+		return false
+	}
+	for _, st := range c.States {
+		if _, fn, ok := s.reg.Func(st.Module, st.Function); ok && fn.First {
+			return true
+		}
+	}
+	return false
 }

@@ -16,7 +16,8 @@ import (
 
 var clusterEnabled = &function{
 	spec: module.FuncSpec{
-		Name: "cluster_enabled",
+		Name:  "cluster_enabled",
+		First: true, // the bootstrap target runs first: the joins need its cluster
 		Doc: "Make the target the first member `name` of a new cluster listening on `address` " +
 			"(incus cluster enable). No-op when the target is already clustered under that name; " +
 			"fails when it is clustered under another name or at another address. " +

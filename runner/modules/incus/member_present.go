@@ -119,6 +119,23 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 	view, notes := m.findCluster(ctx, candidates)
 	token := args.token
 
+	if view == nil && token == "" && c.Test {
+		if b, ok := pendingBootstrap(c.Upstream); ok {
+			// Test mode of a formation: the cluster this member joins is
+			// created earlier in the same run, so there is nothing to plan
+			// against yet. Say what would happen, deferred on the bootstrap.
+			if b.Name == c.Name {
+				return &module.Plan{Action: module.Update, Deferred: fmt.Sprintf(
+					"Cluster member %s would be converged once it has bootstrapped the cluster (%s)", c.Name, b.ID)}, nil
+			}
+			return &module.Plan{
+				Action:   module.Join,
+				Changes:  joinChanges(c.Name, addr, want),
+				Deferred: fmt.Sprintf("Cluster member %s would join at %s after %s bootstraps the cluster", c.Name, addr, b.Name),
+				Send:     joinSend(b.Target, addr),
+			}, nil
+		}
+	}
 	if view == nil {
 		if token == "" {
 			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name, or give a pre-issued cluster_token",
@@ -639,4 +656,15 @@ func normMemberValue(key, v string) string {
 func uniqueSorted(list []string) []string {
 	out := sortedCopy(list)
 	return slices.Compact(out)
+}
+
+// pendingBootstrap finds a cluster bootstrap that test mode predicted
+// earlier in the run (any target).
+func pendingBootstrap(up []module.Upstream) (module.Upstream, bool) {
+	for _, u := range up {
+		if u.Module == "incus" && u.Action == module.Bootstrap && u.Status == module.Pending {
+			return u, true
+		}
+	}
+	return module.Upstream{}, false
 }
