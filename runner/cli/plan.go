@@ -210,12 +210,18 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 		return staleError(reasons...)
 	}
 
-	// Phase 2: apply.
+	// Phase 2: apply. changed: an earlier target changed something (see
+	// planfile.Applier.Earlier).
 	var runs []*report.Run
+	changed := false
 	codes := make([]int, 0, len(targets))
 	for _, t := range targets {
 		ap := planfile.NewApplier(t.plan)
+		ap.Earlier = changed
 		r := s.Execute(t.t, t.c, run.Exec{Check: ap.Check})
+		for _, res := range r.Results {
+			changed = changed || res.Changed()
+		}
 		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
 			return err
 		}

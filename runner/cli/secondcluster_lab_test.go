@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -72,5 +73,24 @@ func TestNoSecondCluster(t *testing.T) {
 	// Converged: a re-run changes nothing.
 	if r := e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster", "--detailed-exitcode"); r.writes != 0 {
 		t.Fatalf("re-apply wrote %d times:\n%s", r.writes, r.stdout)
+	}
+}
+
+// TestSavedPlanSeveralTargets: a cluster-wide setting planned for every
+// member is applied once by `apply --plan`; applying it for the first
+// target does not make the others' plans stale.
+func TestSavedPlanSeveralTargets(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.seed()
+	e.setServerConfig("node1", "images.auto_update_interval", "12")
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	e.mustRun(report.ExitChanged, "plan", "node*", "-o", plan, "--detailed-exitcode")
+	r := e.mustRun(report.ExitOK, "apply", "--plan", plan)
+	if got := strings.Count(r.stdout, "(changed=1)"); got != 1 {
+		t.Fatalf("the setting was changed by %d targets, want 1:\n%s", got, r.stdout)
+	}
+	if v := e.serverConfig("node3")["images.auto_update_interval"]; v != "0" {
+		t.Fatalf("images.auto_update_interval = %q after apply --plan", v)
 	}
 }

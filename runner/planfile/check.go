@@ -89,6 +89,11 @@ func what(old, fresh *State) string {
 type Applier struct {
 	t     *Target
 	byTag map[string]*State
+	// Earlier is set when an earlier target of the same plan changed
+	// something: a cluster-wide setting planned for every member is
+	// written by the first and is converged for the others, which is not
+	// staleness.
+	Earlier bool
 }
 
 // NewApplier applies target t's saved plan.
@@ -104,7 +109,7 @@ func (a *Applier) Check(s *state.State, p *module.Plan, prior []*state.Result) (
 		return p, nil
 	}
 	converged := len(p.Changes) == 0 && !p.Fail
-	if !changedBefore(prior) {
+	if !a.Earlier && !changedBefore(prior) {
 		if old == nil && converged {
 			return p, nil
 		}
