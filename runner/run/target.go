@@ -242,6 +242,12 @@ func (s *Session) compile(t *Target, sls []string) (*state.Compiled, error) {
 	if err != nil {
 		return nil, s.pluginError(compileError(err))
 	}
+	if len(sls) > 0 && len(c.States) == 0 {
+		// Not an error (a target may have nothing to do), but never silent:
+		// a typo in the pillar looks exactly like this.
+		fmt.Fprintf(s.cfg.Warnings, "statectl: warning: %s: %s rendered no states for this target; 'statectl pillar %s' shows the pillar it rendered with\n",
+			t.Name, strings.Join(sls, ", "), t.Name)
+	}
 	if len(sls) == 0 && len(c.States) == 0 {
 		return nil, stageErr(StageCompile, fmt.Errorf("no states in %s/top.sls match %s", s.cfg.States, t.Name),
 			fmt.Sprintf("run 'statectl grains %s' to see what top.sls can match on, or name the SLS: statectl apply %s SLS", t.Name, t.Name))
