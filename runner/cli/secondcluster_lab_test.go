@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
+	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/statectl/statectl/runner/report"
 )
@@ -48,12 +50,53 @@ func TestNoSecondCluster(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// The remaining members settle (a removal reconfigures the database,
+	// and the cluster answers slowly meanwhile): three quick answers in a
+	// row.
+	for quick := 0; quick < 3; {
+		start := time.Now()
+		members, err := e.client("node2").GetClusterMembers()
+		if err == nil {
+			// The removed member's own record must answer too (404).
+			_, _, gerr := e.client("node2").GetClusterMember("node1")
+			if gerr == nil || !api.StatusErrorCheck(gerr, http.StatusNotFound) {
+				err = fmt.Errorf("node1 still readable: %v", gerr)
+			}
+		}
+		if time.Since(start) > time.Second {
+			quick = 0
+			continue
+		}
+		online := 0
+		for _, m := range members {
+			if m.Status == "Online" {
+				online++
+			}
+		}
+		if err == nil && len(members) == 2 && online == 2 {
+			quick++
+			continue
+		}
+		quick = 0
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not settle after node1's removal: %d members, %d online, %v", len(members), online, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	r := e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster", "--test")
 	if !strings.Contains(r.stdout, "Not bootstrapping node1: the cluster of node2 already exists") || r.writes != 0 {
 		t.Fatalf("--test after the removal (%d writes):\n%s", r.writes, r.stdout)
 	}
-	r = e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster")
-	if !strings.Contains(r.stdout, "Cluster member node1 joined") {
+	r = e.run("apply", "node1", "incus.cluster")
+	if r.code != report.ExitOK && strings.Contains(r.stdout, "server address already in use") {
+		// Incus 6.0.4 drops a removed member's database node a little
+		// after the removal; until then a re-join is refused, and the
+		// re-run the comment asks for joins. No second cluster either way.
+		t.Logf("re-join refused while the cluster forgets node1's database node; re-running")
+		time.Sleep(2 * time.Second)
+		r = e.run("apply", "node1", "incus.cluster")
+	}
+	if r.code != report.ExitOK || !strings.Contains(r.stdout, "Cluster member node1 joined") {
 		t.Fatalf("apply after the removal:\n%s", r.stdout)
 	}
 	for _, via := range []string{"node1", "node2"} {

@@ -229,7 +229,11 @@ func (m *Module) secondCluster(ctx context.Context, c *call, tgt string, others 
 		}
 		members, err := s.GetClusterMembers()
 		if err != nil {
-			return nil, fmt.Errorf("failed to list the members of the cluster of %s: %w", name, err)
+			// The cluster exists, which is what matters: still no bootstrap.
+			return &module.Plan{Action: module.NoOp, Comment: fmt.Sprintf(
+				"Not bootstrapping %s: %s is a member of a cluster already (its members could not be listed: %v), and one pillar makes one cluster; "+
+					"cluster_member_present joins %s to it. To make another member the bootstrap member, set incus:cluster:bootstrap",
+				c.Name, name, err, c.Name)}, nil
 		}
 		names := make([]string, 0, len(members))
 		listed := false
