@@ -50,24 +50,16 @@ func (a *app) apply(args []string) error {
 		return err
 	}
 	defer s.Close()
-	var runs []*report.Run
+	view := a.runView(format, opts)
 	err = a.eachRun(s, expr, sls, func(t *run.Target) (int, error) {
 		r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
 		if err != nil {
 			return 0, err
 		}
-		// Each target's report as soon as it is done; a blank line
-		// separates targets.
-		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
-			return 0, err
-		}
-		runs = append(runs, r)
-		return report.ExitCode(r, a.opts.detailed), nil
+		return view.add(r)
 	})
-	if format != report.Human && len(runs) > 0 {
-		if werr := report.WriteRuns(a.stdout, format, runs, opts); werr != nil {
-			return werr
-		}
+	if werr := view.flush(); werr != nil {
+		return werr
 	}
 	return err
 }

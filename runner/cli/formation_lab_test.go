@@ -40,16 +40,22 @@ func TestFormationPredicted(t *testing.T) {
 	}
 
 	e.mustRun(report.ExitOK, "apply", "node*", "incus.cluster", "--pillar-override", override)
-	members, err := e.client("node1").GetClusterMembers()
+	if got := e.memberNames("node1"); got != "node1,node2,node3" {
+		t.Fatalf("members after one apply: %s", got)
+	}
+}
+
+// memberNames lists the members of via's cluster, sorted, comma-separated.
+func (e *e2e) memberNames(via string) string {
+	e.t.Helper()
+	members, err := e.client(via).GetClusterMembers()
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	var names []string
 	for _, m := range members {
 		names = append(names, m.ServerName)
 	}
 	sort.Strings(names)
-	if strings.Join(names, ",") != "node1,node2,node3" {
-		t.Fatalf("members after one apply: %v", names)
-	}
+	return strings.Join(names, ",")
 }

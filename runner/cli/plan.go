@@ -58,7 +58,7 @@ func (a *app) planCmd(args []string) error {
 		return err
 	}
 	defer s.Close()
-	var runs []*report.Run
+	view := a.runView(format, opts)
 	complete := true
 	err = a.eachRun(s, expr, sls, func(t *run.Target) (int, error) {
 		c, err := s.Compile(t, sls)
@@ -79,16 +79,10 @@ func (a *app) planCmd(args []string) error {
 			complete = false
 		}
 		file.Targets = append(file.Targets, rec.T)
-		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
-			return 0, err
-		}
-		runs = append(runs, r)
-		return report.ExitCode(r, a.opts.detailed), nil
+		return view.add(r)
 	})
-	if format != report.Human && len(runs) > 0 {
-		if werr := report.WriteRuns(a.stdout, format, runs, opts); werr != nil {
-			return werr
-		}
+	if werr := view.flush(); werr != nil {
+		return werr
 	}
 	if !complete || a.ctx.Err() != nil {
 		// A partial plan would apply a part of what was reviewed.
@@ -104,17 +98,6 @@ func (a *app) planCmd(args []string) error {
 	fmt.Fprintf(a.stderr, "statectl: plan for %s saved to %s; apply it with: statectl apply --plan %s\n",
 		strings.Join(file.Names(), ", "), a.opts.planOut, a.opts.planOut)
 	return err
-}
-
-// writeRun prints a human report as soon as a target is done.
-func (a *app) writeRun(format report.Format, opts report.RunOptions, run *report.Run, sep bool) error {
-	if format != report.Human {
-		return nil
-	}
-	if sep {
-		fmt.Fprintln(a.stdout)
-	}
-	return report.WriteHuman(a.stdout, run, opts.Options)
 }
 
 // staleError is the "plan is stale" refusal: exit 1, nothing applied.
@@ -212,7 +195,7 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 
 	// Phase 2: apply. changed: an earlier target changed something (see
 	// planfile.Applier.Earlier).
-	var runs []*report.Run
+	view := a.runView(format, opts)
 	changed := false
 	codes := make([]int, 0, len(targets))
 	for _, t := range targets {
@@ -222,19 +205,17 @@ func (a *app) applyPlan(expr string, sls []string, format report.Format, opts re
 		for _, res := range r.Results {
 			changed = changed || res.Changed()
 		}
-		if err := a.writeRun(format, opts, r, len(runs) > 0); err != nil {
+		code, err := view.add(r)
+		if err != nil {
 			return err
 		}
-		runs = append(runs, r)
-		codes = append(codes, report.ExitCode(r, a.opts.detailed))
+		codes = append(codes, code)
 		if a.ctx.Err() != nil {
 			break
 		}
 	}
-	if format != report.Human {
-		if err := report.WriteRuns(a.stdout, format, runs, opts); err != nil {
-			return err
-		}
+	if err := view.flush(); err != nil {
+		return err
 	}
 	if code := report.Worst(codes...); code != report.ExitOK {
 		return exitCode(code)
