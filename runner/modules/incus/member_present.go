@@ -106,7 +106,7 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 
 	if view == nil {
 		if token == "" {
-			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name, or give a pre-issued cluster_token",
+			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name (with the shipped states: pillar incus:cluster:bootstrap), or give a pre-issued cluster_token",
 				c.Name, strings.Join(notes, "; "))
 		}
 		changes := joinChanges(c.Name, addr, want)
