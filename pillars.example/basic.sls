@@ -1,6 +1,9 @@
-# Guide "Basic 3-Node Cluster". node1 bootstraps: it has incus_bootstrap
-# and is not in cluster_members (see states/incus/map.jinja). The joining
-# nodes need its name: incus:cluster:bootstrap (statectl's addition).
+# Guide "Basic 3-Node Cluster", as printed. node1 bootstraps: its pillar
+# has incus_bootstrap, it is not in cluster_members and its address is
+# the cluster.https_address below (states/incus/map.jinja). node2 and
+# node3 join through the roster entry at that address (its url, or the
+# incus_address grain statectl lab writes); incus:cluster:bootstrap:
+# node1 would name it outright.
 
 # Bootstrap node (node1)
 incus_bootstrap:
@@ -21,7 +24,3 @@ incus_cluster:
       address: 192.168.1.103
       cluster_password: "{{ pillar['cluster_secret'] }}"
       description: Cluster node 3
-
-incus:
-  cluster:
-    bootstrap: node1

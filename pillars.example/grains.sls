@@ -1,7 +1,10 @@
-# Guide "Per-Node Configuration with Grains": unchanged. incus-node1
-# bootstraps because its pillar has incus_bootstrap and it is not in
-# cluster_members (states/incus/map.jinja); the joiners name it with
-# incus:cluster:bootstrap.
+# Guide "Per-Node Configuration with Grains", plus one key. incus-node1
+# bootstraps because its pillar has incus_bootstrap, it is not in
+# cluster_members and its ipv4 grain is its cluster.https_address
+# (states/incus/map.jinja). A joiner's pillar, as the guide prints it,
+# says nothing of the bootstrap node (neither name nor address), so the
+# joiners name it with incus:cluster:bootstrap; without it their render
+# fails naming that key.
 
 # Bootstrap node
 {% if grains['id'] == 'incus-node1' %}

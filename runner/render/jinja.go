@@ -178,6 +178,7 @@ func (st *renderState) globals(name string) *exec.Context {
 		"opts":     st.data.opts,
 		"__opts__": st.data.opts,
 		"salt":     st.data.salt,
+		"raise":    raiseFunc,
 		"saltenv":  saltenv,
 		"env":      saltenv,
 		"sls":      sls,

@@ -296,3 +296,16 @@ func deepCopy(x any) any {
 		return v
 	}
 }
+
+// raiseFunc is Salt's `raise` template global ({{ raise('message') }}):
+// the render fails with the message as written, so a template (the
+// shipped states' pillar checks) can refuse its input by name.
+func raiseFunc(e *exec.Evaluator, a *exec.VarArgs) (any, error) {
+	msg := "raise() called"
+	if len(a.Args) > 0 {
+		msg = pyStr(toPy(a.Args[0]))
+	}
+	err := &templateError{msg: msg}
+	passErr(e, exec.AsValue(err)) // keeps the message whole (see passErr)
+	return nil, err
+}

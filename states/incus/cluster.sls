@@ -6,7 +6,9 @@
     - incus-cluster-bootstrap (cluster_enabled) when it is the bootstrap
       member;
     - incus-cluster-member-ID (cluster_member_present) for itself when it is
-      in cluster_members: it joins through the bootstrap member, then the
+      in cluster_members: it joins through the bootstrap member (by name,
+      or by incus_bootstrap's cluster.https_address when the pillar gives
+      no name), then the
       other members (roster names, first reachable clustered one wins), and
       converges description, failure domain, groups, roles and config;
     - incus-cluster-member-ID (cluster_member_absent) instead when its entry
@@ -45,12 +47,21 @@ incus-cluster-bootstrap:
 {%-   set via = [] %}
 {%-   if incus.bootstrap and incus.bootstrap != id and not (members.get(incus.bootstrap) or {}).get('absent') %}
 {%-     do via.append(incus.bootstrap) %}
+{%-   elif not incus.bootstrap and incus.bootstrap_https %}
+{#-     The guide names the bootstrap node only by its address: the
+        module joins through the roster entry at that address. #}
+{%-     do via.append(incus.bootstrap_https) %}
 {%-   endif %}
 {%-   for name in members|sort %}
 {%-     if name != id and name not in via and not (members[name] or {}).get('absent') %}
 {%-       do via.append(name) %}
 {%-     endif %}
 {%-   endfor %}
+{#-   Nothing to join through, no token, and the daemon says it is not
+      clustered: the join cannot work, say which pillar key is missing. #}
+{%-   if not absent and not via and incus.bootstrap != id and not spec.get('cluster_token') and (grains.get('incus') or {}).get('clustered') == false %}
+{{ raise("cluster member " ~ id ~ " has no member to join through: its pillar names no bootstrap member and no other cluster member; set incus:cluster:bootstrap to the bootstrap member's roster name (or give incus_bootstrap:server_settings:config:cluster.https_address, or a cluster_token)") }}
+{%-   endif %}
 {%-   if absent %}
 incus-cluster-member-{{ id }}:
   incus.cluster_member_absent:

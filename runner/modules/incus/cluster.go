@@ -52,11 +52,12 @@ type clusterView struct {
 	info *serverInfo
 }
 
-// findCluster returns the first candidate (roster names, in order) that
-// answers and is clustered. notes explains why the others were skipped.
+// findCluster returns the first candidate (roster names or addresses of
+// roster entries, see rosterAt; in order) that answers and is clustered. notes explains why the others were skipped.
 func (m *Module) findCluster(ctx context.Context, candidates []string) (view *clusterView, notes []string) {
 	seen := map[string]bool{}
 	for _, name := range candidates {
+		name = m.rosterAt(name)
 		if name == "" || seen[name] {
 			continue
 		}

@@ -25,7 +25,7 @@ var clusterMemberPresent = &function{
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name; also the roster entry of the joining server."},
 			{Name: "address", Type: module.TypeString, Required: true, Doc: "Member address host[:port] (default port 8443)."},
-			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster name(s) of existing members to join through, tried in order; default: the target when it is clustered."},
+			{Name: "cluster", Type: module.TypeStringList, Doc: "Roster name(s) of existing members to join through, tried in order; an address names the roster entry at it (url, addresses or incus_address grain); default: the target when it is clustered."},
 			{Name: "cluster_token", Type: module.TypeString, Secret: true, Doc: "Pre-issued join token (incus cluster add), used when the runner cannot reach the cluster."},
 			{Name: "cluster_password", Type: module.TypeString, Secret: true, Doc: "Accepted for Salt formula compatibility and ignored: Incus has no trust password, joins use tokens."},
 			{Name: "description", Type: module.TypeString, Doc: "Member description."},
@@ -138,7 +138,7 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 	}
 	if view == nil {
 		if token == "" {
-			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name, or give a pre-issued cluster_token",
+			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name (with the shipped states: pillar incus:cluster:bootstrap), or give a pre-issued cluster_token",
 				c.Name, strings.Join(notes, "; "))
 		}
 		return &module.Plan{
