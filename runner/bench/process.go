@@ -10,13 +10,16 @@ import (
 
 // ProcessRun is one statectl run as a separate process.
 type ProcessRun struct {
-	Wall     time.Duration // start to exit, process start-up included
-	MaxRSS   int64         // peak resident set size in bytes (getrusage)
+	Wall   time.Duration // start to exit, process start-up included
+	MaxRSS int64         // peak resident set size in bytes (getrusage)
+	// CPU is user + system time of the process. On a shared machine it
+	// varies less than Wall, which also counts waiting for a core.
+	CPU      time.Duration
 	ExitCode int
 	Stdout   []byte
 }
 
-// RunProcess runs bin with args and reports its wall time and peak RSS
+// RunProcess runs bin with args and reports its wall time, CPU time and peak RSS
 // (ru_maxrss of the child, which Linux reports in KiB). A non-zero exit is
 // not an error: the caller decides what the code means.
 func RunProcess(bin string, args ...string) (*ProcessRun, error) {
@@ -33,7 +36,8 @@ func RunProcess(bin string, args ...string) (*ProcessRun, error) {
 	if !ok {
 		return nil, fmt.Errorf("no rusage for %s", bin)
 	}
-	r := &ProcessRun{Wall: wall, MaxRSS: ru.Maxrss * 1024, ExitCode: cmd.ProcessState.ExitCode(), Stdout: out.Bytes()}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	r := &ProcessRun{Wall: wall, MaxRSS: ru.Maxrss * 1024, CPU: cpu, ExitCode: cmd.ProcessState.ExitCode(), Stdout: out.Bytes()}
 	if r.ExitCode != 0 && r.ExitCode != 3 {
 		return r, fmt.Errorf("%s exited %d: %s", bin, r.ExitCode, errb.String())
 	}
