@@ -10,8 +10,13 @@ import (
 
 // ProcessRun is one statectl run as a separate process.
 type ProcessRun struct {
-	Wall   time.Duration // start to exit, process start-up included
-	MaxRSS int64         // peak resident set size in bytes (getrusage)
+	Wall time.Duration // start to exit, process start-up included
+	// MaxRSS is ru_maxrss in bytes: an upper bound, not the child's own
+	// peak. Go starts the child with CLONE_VM, and Linux carries the
+	// parent's high-water RSS into the child's ru_maxrss at exec, so it is
+	// max(this process's RSS, statectl's peak). For statectl's own peak
+	// use `/usr/bin/time -f %M` (docs/benchmarks.md).
+	MaxRSS int64
 	// CPU is user + system time of the process. On a shared machine it
 	// varies less than Wall, which also counts waiting for a core.
 	CPU      time.Duration
