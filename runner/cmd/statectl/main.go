@@ -28,18 +28,28 @@ const (
 	startHeapLimit = 64 << 20
 )
 
+// startGC turns GC off up to startHeapLimit and returns the function that
+// brings the default pacing back, or does nothing and returns nil when
+// the environment sets GOGC or GOMEMLIMIT.
+func startGC(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(startHeapLimit)
+	return func() {
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+	}
+}
+
 func main() {
 	os.Exit(run())
 }
 
 func run() int {
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetGCPercent(-1)
-		debug.SetMemoryLimit(startHeapLimit)
-		time.AfterFunc(startWindow, func() {
-			debug.SetGCPercent(100)
-			debug.SetMemoryLimit(math.MaxInt64)
-		})
+	if restore := startGC(os.Getenv); restore != nil {
+		time.AfterFunc(startWindow, restore)
 	}
 	// STATECTL_CPUPROFILE=FILE writes a CPU profile of the whole command
 	// (undocumented: for profiling statectl as CI and watch start it).
