@@ -38,9 +38,9 @@ var clusterMemberPresent = &function{
 			{Name: "member_config", Type: module.TypeList, Doc: "Join answers: [{entity, name, key, value}] for storage-pool and network member keys; override the defaults."},
 		},
 	},
-	decode:   decodeMemberPresent,
-	plan:     planMemberPresent,
-	apply:    applyMemberPresent,
+	decode: decodeMemberPresent,
+	plan:   planMemberPresent,
+	apply:  applyMemberPresent,
 }
 
 // presentArgs are cluster_member_present's arguments.
