@@ -196,7 +196,22 @@ func waitOpID(ctx context.Context, s incus.InstanceServer, id string) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return err
+			// A long poll can end in an error while the operation still
+			// runs (seen with a member frozen mid-join): ask the
+			// operation itself before calling it failed.
+			now, gerr := within(ctx, func() (*api.Operation, error) {
+				o, _, err := s.GetOperation(id)
+				return o, err
+			})
+			if gerr != nil || now.StatusCode != api.Running {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
 		}
 		switch o.StatusCode {
 		case api.Success:

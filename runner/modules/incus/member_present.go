@@ -122,6 +122,14 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 	token := args.token
 
 	if view == nil {
+		if op := m.runningJoin(ctx, c.Name); op != nil {
+			// Half joined: the joiner waits for a cluster that does not
+			// answer. Another join would only queue behind it.
+			return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+				"Cluster member %s is half joined: a join started earlier (operation %s, since %s) is still running on its server, waiting for its cluster (%s); no other join is started. "+
+					"Bring the cluster's members back and re-run: the join may still finish. To abandon it, restart the daemon of %s; then, if the cluster lists %s, %s",
+				c.Name, op.ID, op.CreatedAt.UTC().Format(time.RFC3339), strings.Join(notes, "; "), c.Name, c.Name, removeWayOut(c.Name))}, nil
+		}
 		if token == "" {
 			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name, or give a pre-issued cluster_token",
 				c.Name, strings.Join(notes, "; "))
@@ -385,15 +393,23 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 	// result says what happened, not what the interrupted call saw.
 	actx, cancel := afterCtx(ctx)
 	defer cancel()
-	if why := cutShort(ctx); why != "" && joinErr != nil {
-		joinErr = fmt.Errorf("%s: %w", why, joinErr)
+	if joinErr != nil {
+		why := cutShort(ctx)
+		if why != "" {
+			joinErr = fmt.Errorf("%s: %w", why, joinErr)
+		}
 		if joinOp != "" {
 			// The joiner accepted the join: it goes on without us. Give it
 			// the time a join takes before reading the outcome.
 			wctx, wcancel := context.WithTimeout(actx, sentJoinWait)
-			if err := waitOpID(wctx, js, joinOp); err == nil {
+			switch err := waitOpID(wctx, js, joinOp); {
+			case err == nil && why != "":
 				joinErr = nil
 				notes = append(notes, why+", but the join had been sent and completed")
+			case err == nil:
+				joinErr = nil
+			case errors.Is(err, context.DeadlineExceeded):
+				notes = append(notes, fmt.Sprintf("the join is still running on %s (operation %s): it finishes once every cluster member answers, or fails; re-run to check, a re-run waits for it", c.Name, joinOp))
 			}
 			wcancel()
 		}
@@ -475,6 +491,20 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 	return &module.Outcome{Changes: changes, Comment: note(comment)}, nil
 }
 
+// runningJoin returns the join still running on the server of roster
+// entry name, or nil (also when it cannot be read: this is a diagnosis).
+func (m *Module) runningJoin(ctx context.Context, name string) *api.Operation {
+	js, err := m.conn(ctx, name)
+	if err != nil {
+		return nil
+	}
+	op, err := within(ctx, func() (*api.Operation, error) { return joiningOp(js) })
+	if err != nil {
+		return nil
+	}
+	return op
+}
+
 // earlierJoinWait bounds how long apply waits for a join an earlier run
 // started (joins take 0.4-1.1 s; one that takes longer waits for a member
 // that does not answer).
@@ -494,7 +524,7 @@ func awaitEarlierJoin(ctx context.Context, m *Module, c *call, cs, js incus.Inst
 		return &module.Outcome{Failed: true, Comment: fmt.Sprintf(
 			"Cluster member %s: a join started earlier (operation %s, since %s) is still running on its server and did not finish within %s; no other join was started. "+
 				"A cluster member it waits for may not answer: bring it back and re-run. To abandon that join, restart the daemon of %s; then, if the cluster lists %s, %s",
-			c.Name, op.ID, since, earlierJoinWait, c.Name, c.Name, halfJoinedWayOut(c.Name))}, nil
+			c.Name, op.ID, since, earlierJoinWait, c.Name, c.Name, removeWayOut(c.Name))}, nil
 	}
 	if werr != nil {
 		op.Err = fmt.Sprint(werr)
@@ -550,8 +580,12 @@ func joinedMeanwhile(actx, ctx context.Context, m *Module, c *call, cs incus.Ins
 // halfJoinedWayOut is what to do about a member the cluster lists whose
 // server did not finish joining.
 func halfJoinedWayOut(name string) string {
-	return fmt.Sprintf("if a member stopped answering, bring it back and re-run (the join may still finish); "+
-		"otherwise remove %s with cluster_member_absent force: true, wipe its server (Incus 6.0.4 does not clean up a failed join) and re-run", name)
+	return "if a member stopped answering, bring it back and re-run (the join may still finish); otherwise " + removeWayOut(name)
+}
+
+// removeWayOut is how to start over with a member whose join failed.
+func removeWayOut(name string) string {
+	return fmt.Sprintf("remove %s with cluster_member_absent force: true, wipe its server (Incus 6.0.4 does not clean up a failed join) and re-run", name)
 }
 
 // join runs the join on the joining server js; cs (nil in token mode)
