@@ -173,8 +173,8 @@ func TestJoinInterruptedLeavesNoToken(t *testing.T) {
 		afterToken bool
 		d          time.Duration
 	}
-	shots := []shot{{true, 0}, {true, 0}, {true, 2 * time.Millisecond}, {true, 5 * time.Millisecond},
-		{false, -20 * time.Millisecond}, {false, 0}}
+	shots := []shot{{true, 0}, {true, 0}, {true, 0}, {true, 0}, {true, 2 * time.Millisecond},
+		{true, 5 * time.Millisecond}, {false, -20 * time.Millisecond}, {false, 0}}
 	var seen time.Duration // start to token shown, last seen
 	type tally struct{ runs, hit, joined, left int }
 	counts := map[string]*tally{}

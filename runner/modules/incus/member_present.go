@@ -192,6 +192,11 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 		return nil, fmt.Errorf("cluster member %s is absent and the joining server is unreachable: %w", c.Name, err)
 	}
 	if jinfo.clustered {
+		// A join finishing (one an earlier run sent): Incus calls the
+		// joiner clustered a moment before the cluster lists it.
+		if jinfo.name == c.Name && listedWithin(ctx, view.srv, c.Name, sentJoinWait) {
+			return planMemberPresent(ctx, m, c)
+		}
 		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
 			"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first",
 			c.Name, jinfo.name, view.via)}, nil
@@ -354,6 +359,11 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		// A join started earlier finished after the plan read the joiner.
 		actx, cancel := afterCtx(ctx)
 		defer cancel()
+		// The joiner calls itself clustered a moment before the cluster
+		// lists it: give the listing the time a join takes.
+		if cs != nil {
+			listedWithin(actx, cs, c.Name, sentJoinWait)
+		}
 		out, err := joinedMeanwhile(actx, ctx, m, c, cs, "by a join that finished after the plan", want)
 		if out == nil && err == nil {
 			out = &module.Outcome{Failed: true, Comment: fmt.Sprintf(
@@ -489,6 +499,19 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		changes[k] = v
 	}
 	return &module.Outcome{Changes: changes, Comment: note(comment)}, nil
+}
+
+// listedWithin polls until the cluster lists member name, for at most d.
+func listedWithin(ctx context.Context, s incus.InstanceServer, name string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ctx.Err() == nil; time.Sleep(200 * time.Millisecond) {
+		if mem, _, err := memberOf(s, name); err == nil && mem != nil {
+			return true
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	return false
 }
 
 // runningJoin returns the join still running on the server of roster
