@@ -23,9 +23,9 @@ var clusterEnabled = &function{
 			{Name: "address", Type: module.TypeString, Doc: "cluster.https_address (host[:port], default port 8443); default: the server's current cluster.https_address or core.https_address."},
 		},
 	},
-	decode:   decodeClusterEnabled,
-	plan:     planClusterEnabled,
-	apply:    applyClusterEnabled,
+	decode: decodeClusterEnabled,
+	plan:   planClusterEnabled,
+	apply:  applyClusterEnabled,
 }
 
 // enabledArgs are cluster_enabled's arguments.
