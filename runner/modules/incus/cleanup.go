@@ -55,7 +55,7 @@ func within[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 		return r.v, r.err
 	case <-ctx.Done():
 		var zero T
-		return zero, fmt.Errorf("no answer within %s: %w", cleanupTimeout, ctx.Err())
+		return zero, fmt.Errorf("no answer in time: %w", ctx.Err())
 	}
 }
 

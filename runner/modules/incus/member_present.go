@@ -23,7 +23,9 @@ var clusterMemberPresent = &function{
 		Name: "cluster_member_present",
 		Doc: "Ensure `name` is a cluster member at `address`. An absent member joins with a single-use " +
 			"token minted on the cluster (or the pre-issued cluster_token); a present member converges " +
-			"description, failure_domain, groups, roles and config. A member's address cannot change in place.",
+			"description, failure_domain, groups, roles and config. A member's address cannot change in place. " +
+			"A join cut short (Ctrl-C, SIGTERM, timeout) revokes its token and re-reads membership before statectl exits; " +
+			"a re-run revokes tokens a killed run left and waits for a join still running instead of starting another.",
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name; also the roster entry of the joining server."},
 			{Name: "address", Type: module.TypeString, Required: true, Doc: "Member address host[:port] (default port 8443)."},
