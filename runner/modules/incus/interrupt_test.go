@@ -18,20 +18,28 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // statectlBin builds the statectl binary once per test process.
 func statectlBin(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "statectl-incus-test")
-		if err != nil {
-			buildErr = err
+		binDir, buildErr = os.MkdirTemp("", "statectl-incus-test")
+		if buildErr != nil {
 			return
 		}
-		binPath = filepath.Join(dir, "statectl")
+		binPath = filepath.Join(binDir, "statectl")
 		out, err := exec.Command("go", "build", "-o", binPath, "github.com/statectl/statectl/runner/cmd/statectl").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

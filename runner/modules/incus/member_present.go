@@ -467,7 +467,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			case err != nil:
 				comment += fmt.Sprintf(" (failed to revoke the join token, operation %s: %v; delete it with `incus operation delete %s`)", tokOpID, err, tokOpID)
 			case fate == "used":
-				comment += " (the join token was used: Incus may still complete the join once the cluster answers; re-run to check)"
+				comment += " (the join token was used: Incus may still complete the join once every member, the joiner included, answers; re-run to check)"
 			default:
 				comment += " (join token revoked)"
 			}
