@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -72,6 +74,8 @@ type app struct {
 	now func() time.Time
 	// counter counts the run's Incus requests (see MainCounted).
 	counter *incusconn.Counter
+	// termOwned is set while a command handles SIGTERM itself (watch).
+	termOwned atomic.Bool
 	// secrets are the secrets seen so far by every session of this
 	// invocation, masked in all output, errors included.
 	secrets run.Secrets
@@ -124,15 +128,46 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func MainCounted(args []string, stdout, stderr io.Writer, c *incusconn.Counter) int {
 	// No plugin process outlives statectl, whatever way the run ends.
 	defer plugin.Cleanup()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	a := &app{stdout: stdout, stderr: stderr, counter: c}
+	ctx, stop := a.signals()
 	defer stop()
-	a := &app{stdout: stdout, stderr: stderr, ctx: ctx, counter: c}
+	a.ctx = ctx
 	a.flags = newFlags(&a.opts)
 	err := a.run(args)
 	if err == nil {
 		return report.ExitOK
 	}
 	return a.fail(err)
+}
+
+// signals returns the invocation's context: SIGINT and SIGTERM end it, so
+// a run stops starting states and the module calls in flight clean up
+// (revoke a join token, re-read membership) before the report is
+// printed; a service manager's SIGTERM gets the same report as Ctrl-C.
+// watch takes SIGTERM over (termOwned): it finishes the running pass.
+func (a *app) signals() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGTERM && a.termOwned.Load() {
+					continue
+				}
+				cancel()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // cliError carries an exit code and a hint with an error.

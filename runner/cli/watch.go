@@ -78,6 +78,8 @@ func (a *app) watchCmd(rest, all []string) error {
 	stop := make(chan struct{})
 	reload := make(chan struct{}, 1)
 	sigs := make(chan os.Signal, 4)
+	a.termOwned.Store(true) // SIGTERM finishes the pass instead of interrupting it
+	defer a.termOwned.Store(false)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go func() {

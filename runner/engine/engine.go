@@ -98,6 +98,8 @@ func Execute(ctx context.Context, c *state.Compiled, reg *module.Registry, opts 
 			stoppedAt = i
 		}
 	}
+	// The last state may have been interrupted (and finished its cleanup).
+	run.Interrupted = run.Interrupted || ctx.Err() != nil
 	return run
 }
 

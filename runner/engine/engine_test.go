@@ -862,6 +862,34 @@ func TestCancelInterruptsRunningState(t *testing.T) {
 	}
 }
 
+// TestCancelWaitsForApplyCleanup: an apply whose context ends (interrupt,
+// timeout) is given a grace period to clean up (revoke what it created,
+// re-read what it did), and what it then reports is the state's result;
+// the run does not end under it.
+func TestCancelWaitsForApplyCleanup(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		timeout   time.Duration
+		interrupt bool
+	}{{"interrupt", 0, true}, {"state timeout", 30 * time.Millisecond, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c := build(t, st{id: "A", args: map[string]any{"changes": true, "cleanup": "apply"}, timeout: tc.timeout})
+			if tc.interrupt {
+				time.AfterFunc(30*time.Millisecond, cancel)
+			}
+			run := engine.Execute(ctx, c, module.NewRegistry(newFake("fake")), engine.Options{})
+			if len(run.Results) != 1 || run.Interrupted != tc.interrupt {
+				t.Fatalf("results=%d interrupted=%v", len(run.Results), run.Interrupted)
+			}
+			if r := run.Results[0]; r.Failed() || r.Comment != "applied A" || r.Duration < 200*time.Millisecond {
+				t.Errorf("A: %s %q after %v", resultString(r), r.Comment, r.Duration)
+			}
+		})
+	}
+}
+
 // TestCallArgs: modules get a copy of the arguments, the target and the
 // mode; a module mutating its args cannot change the compiled state.
 func TestCallArgs(t *testing.T) {

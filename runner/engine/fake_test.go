@@ -20,6 +20,7 @@ import (
 //	plan_error/apply_error: string  the call returns that error
 //	panic: plan|apply|mod_watch     the call panics
 //	block: plan|apply  the call waits for its context to end
+//	cleanup: apply     the call returns its outcome 200 ms after its context ended
 //	hang: plan         the call ignores its context and sleeps
 //	converge: bool     plan reads a store that apply writes (idempotence)
 //	password: string   a Secret argument; echo: true quotes it in the output
@@ -83,6 +84,12 @@ func (f *fake) behave(ctx context.Context, call *module.Call, phase string) erro
 	if a["block"] == phase {
 		<-ctx.Done()
 		return fmt.Errorf("failed to %s %s: %w", phase, call.ID, ctx.Err())
+	}
+	if a["cleanup"] == phase {
+		// Ends its work after ctx, cleaning up on a context of its own.
+		<-ctx.Done()
+		time.Sleep(200 * time.Millisecond)
+		return nil
 	}
 	if a["hang"] == phase {
 		time.Sleep(5 * time.Second) // ignores ctx: the engine must not wait

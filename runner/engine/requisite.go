@@ -166,7 +166,7 @@ func (e *executor) predict(ctx context.Context, y int) prediction {
 	}
 	sctx, cancel := e.stateContext(ctx, s)
 	defer cancel()
-	plan, err := guard(sctx, func(ctx context.Context) (planT, error) {
+	plan, err := guard(sctx, 0, func(ctx context.Context) (planT, error) {
 		return f.mod.Plan(ctx, e.call(s, true))
 	})
 	switch {

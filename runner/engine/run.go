@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/state"
@@ -76,7 +77,7 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 	sctx, cancel := e.stateContext(ctx, s)
 	defer cancel()
 	call := e.call(s, e.opts.Test)
-	plan, err := guard(sctx, func(ctx context.Context) (planT, error) { return f.mod.Plan(ctx, call) })
+	plan, err := guard(sctx, 0, func(ctx context.Context) (planT, error) { return f.mod.Plan(ctx, call) })
 	if err != nil {
 		if why := e.deferral(i, e.errComment(ctx, sctx, s, "plan", err)); why != "" && ctx.Err() == nil && sctx.Err() == nil {
 			return verdict{comment: why}
@@ -121,7 +122,7 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 		// Converged: no Apply, so an idempotent re-run makes zero writes.
 		v = verdict{result: state.Bool(true), comment: plan.Comment, action: plan.Action, send: plan.Send}
 	default:
-		out, err := guard(sctx, func(ctx context.Context) (*module.Outcome, error) { return f.mod.Apply(ctx, call, plan) })
+		out, err := guard(sctx, applyGrace, func(ctx context.Context) (*module.Outcome, error) { return f.mod.Apply(ctx, call, plan) })
 		if err != nil {
 			return failed(e.errComment(ctx, sctx, s, "apply", err))
 		}
@@ -139,7 +140,7 @@ func (e *executor) evaluate(ctx context.Context, i int) verdict {
 
 // modWatch calls the module's mod_watch and merges what it did into v.
 func (e *executor) modWatch(ctx, sctx context.Context, s *state.State, w module.Watcher, call *module.Call, v verdict) verdict {
-	out, err := guard(sctx, func(ctx context.Context) (*module.Outcome, error) { return w.ModWatch(ctx, call, e.opts.Test) })
+	out, err := guard(sctx, applyGrace, func(ctx context.Context) (*module.Outcome, error) { return w.ModWatch(ctx, call, e.opts.Test) })
 	if err == nil && out == nil {
 		err = fmt.Errorf("module %s returned no outcome from mod_watch", s.Module)
 	}
@@ -201,10 +202,18 @@ type panicError struct{ value any }
 
 func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 
+// applyGrace is how long an apply (or mod_watch) may still run after its
+// context ended: a module that wrote something cleans up on a context of
+// its own (the incus module revokes a join token and re-reads membership
+// within 5 s), and the run must not end, nor the process exit, under it.
+// Plans only read: they are abandoned at once.
+const applyGrace = 8 * time.Second
+
 // guard calls fn in its own goroutine so that a panic fails only this state
-// and a module ignoring ctx cannot hold the run past its timeout: when ctx
-// ends first, guard returns ctx.Err() and abandons the call.
-func guard[T any](ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+// and a module ignoring ctx cannot hold the run past its timeout (plus
+// grace): when ctx ends first, guard waits up to grace for fn, whose
+// result then wins, and otherwise returns ctx.Err() and abandons the call.
+func guard[T any](ctx context.Context, grace time.Duration, fn func(context.Context) (T, error)) (T, error) {
 	type ret struct {
 		v   T
 		err error
@@ -223,10 +232,12 @@ func guard[T any](ctx context.Context, fn func(context.Context) (T, error)) (T, 
 	case r := <-ch:
 		return r.v, r.err
 	case <-ctx.Done():
-		select { // a call that finished in time wins the tie
+		t := time.NewTimer(grace) // a call that finished in time wins the tie
+		defer t.Stop()
+		select {
 		case r := <-ch:
 			return r.v, r.err
-		default:
+		case <-t.C:
 		}
 		var zero T
 		return zero, ctx.Err()

@@ -179,20 +179,46 @@ func memberAddress(mem *api.ClusterMember) string { return normAddress(mem.URL) 
 // It does not use op.WaitContext, which needs the events websocket and
 // therefore a plain *http.Transport under the client.
 func waitOp(ctx context.Context, s incus.InstanceServer, op incus.Operation) error {
-	id := op.Get().ID
+	return waitOpID(ctx, s, op.Get().ID)
+}
+
+// waitOpID waits for operation id until it ends or ctx does: a long poll
+// in flight does not delay the return (see within).
+func waitOpID(ctx context.Context, s incus.InstanceServer, id string) error {
 	for {
-		o, _, err := s.GetOperationWait(id, 5)
-		if err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
+		}
+		o, err := within(ctx, func() (*api.Operation, error) {
+			o, _, err := s.GetOperationWait(id, 5)
+			return o, err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// A long poll can end in an error while the operation still
+			// runs (seen with a member frozen mid-join): ask the
+			// operation itself before calling it failed.
+			now, gerr := within(ctx, func() (*api.Operation, error) {
+				o, _, err := s.GetOperation(id)
+				return o, err
+			})
+			if gerr != nil || now.StatusCode != api.Running {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
 		}
 		switch o.StatusCode {
 		case api.Success:
 			return nil
 		case api.Failure, api.Cancelled:
 			return errors.New(o.Err)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 	}
 }

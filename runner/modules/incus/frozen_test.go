@@ -123,3 +123,39 @@ func TestFrozenMember(t *testing.T) {
 	e.mustConverged(bounded, regroup)
 	e.mustApply(bounded, mkcall("node1", "settings_present", "s", map[string]any{"config": map[string]any{"user.x": "2"}}))
 }
+
+// TestAbsentFrozenMember: removing a member that does not answer is
+// refused without force within the probe timeout (Incus would hold the
+// removal for the request timeout, then remove it anyway, and the member
+// never becomes ready again); with force it is removed.
+func TestAbsentFrozenMember(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	e.bootstrap("node2", "node3")
+	c1 := e.client("node1")
+	e.freeze("node3")
+
+	absent := mkcall("node1", "cluster_member_absent", "node3", nil)
+	start := time.Now()
+	r := e.run(e.newModule(), absent)
+	took := time.Since(start)
+	t.Logf("absent node3 (frozen), no force: %v in %v", r.plan, took.Round(time.Millisecond))
+	if r.planErr != nil || !r.plan.Fail || !strings.Contains(r.plan.Comment, "node3 does not answer") ||
+		!strings.Contains(r.plan.Comment, "force: true") || r.writes != 0 {
+		t.Fatalf("absent of a frozen member without force: %v %+v %+v, %d writes", r.planErr, r.plan, r.out, r.writes)
+	}
+	if took > 5*time.Second {
+		t.Fatalf("refusal took %v, want within the probe timeout", took)
+	}
+	if _, ok := members(t, c1)["node3"]; !ok {
+		t.Fatalf("node3 removed by a refused removal")
+	}
+
+	force := mkcall("node1", "cluster_member_absent", "node3", map[string]any{"force": true})
+	start = time.Now()
+	r = e.mustApply(e.newModule(), force)
+	t.Logf("absent node3 (frozen), force: %+v in %v", r.out, time.Since(start).Round(time.Millisecond))
+	if _, ok := members(t, c1)["node3"]; ok {
+		t.Fatalf("node3 still listed after a forced removal")
+	}
+}

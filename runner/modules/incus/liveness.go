@@ -55,7 +55,8 @@ func probeMembers(ctx context.Context, members []api.ClusterMember, skip, self s
 		if mem.ServerName == skip && mem.ServerName != self {
 			continue
 		}
-		if mem.Status != "Online" {
+		// An evacuated member still runs and answers: probe it too.
+		if mem.Status != "Online" && mem.Status != "Evacuated" {
 			l.down[mem.ServerName] = fmt.Sprintf("%s (%s)", strings.ToLower(mem.Status), mem.Message)
 			continue
 		}

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lxc/incus/v6/shared/api"
-
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -16,8 +14,9 @@ import (
 var clusterMemberAbsent = &function{
 	spec: module.FuncSpec{
 		Name: "cluster_member_absent",
-		Doc: "Ensure `name` is not a cluster member. Refuses when the removal would leave the cluster " +
-			"without quorum, when it is the last member, or when the member still holds instances, unless force.",
+		Doc: "Ensure `name` is not a cluster member. Refuses when the member does not answer (offline, stopped or " +
+			"frozen: checked within a few seconds), when the removal would leave the cluster without quorum, when it " +
+			"is the last member, or when the member still holds instances, unless force.",
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name."},
 			{Name: "force", Type: module.TypeBool, Default: false, Doc: "Remove even if offline, holding instances, last or quorum-breaking (incus cluster remove --force)."},
@@ -97,9 +96,19 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 	var hints []string
 	if len(members) == 1 {
 		refusals = append(refusals, fmt.Sprintf("%s is the last member of the cluster", c.Name))
-	} else if q := quorumAfterRemoval(ctx, members, c.Name, view.info.name); q != "" {
-		refusals = append(refusals, q)
-		hints = append(hints, "bring the members that do not answer back")
+	} else {
+		// One probe round for the member and the others, each bounded by
+		// probeTimeout: a frozen member is listed Online and would hold
+		// the removal for the whole request timeout.
+		l := probeMembers(ctx, members, "", view.info.name)
+		if why, down := l.down[c.Name]; down {
+			refusals = append(refusals, fmt.Sprintf("%s does not answer: %s; Incus cannot tell a member that does not answer to leave, and one removed that way never becomes ready again (it must be wiped and re-joined)", c.Name, why))
+			hints = append(hints, fmt.Sprintf("bring %s back", c.Name))
+		}
+		if q := quorumAfterRemoval(l, c.Name); q != "" {
+			refusals = append(refusals, q)
+			hints = append(hints, "bring the members that do not answer back")
+		}
 	}
 	insts, err := view.srv.GetInstancesAllProjects("")
 	if err != nil {
@@ -134,10 +143,10 @@ func planMemberAbsent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 
 // quorumAfterRemoval says why removing name would leave the cluster
 // without quorum, or "": a majority of the remaining database voters must
-// answer. Members are probed (see probeMembers), because a member that
-// stopped answering is still listed Online for cluster.offline_threshold.
-func quorumAfterRemoval(ctx context.Context, members []api.ClusterMember, name, self string) string {
-	l := probeMembers(ctx, members, name, self)
+// answer. l comes from probing the members (see probeMembers), because a
+// member that stopped answering is still listed Online for
+// cluster.offline_threshold.
+func quorumAfterRemoval(l *liveness, name string) string {
 	voters := l.voters(name)
 	up, down := l.answering(voters)
 	if len(up)*2 > len(voters) {

@@ -2,10 +2,12 @@ package incus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -21,7 +23,9 @@ var clusterMemberPresent = &function{
 		Name: "cluster_member_present",
 		Doc: "Ensure `name` is a cluster member at `address`. An absent member joins with a single-use " +
 			"token minted on the cluster (or the pre-issued cluster_token); a present member converges " +
-			"description, failure_domain, groups, roles and config. A member's address cannot change in place.",
+			"description, failure_domain, groups, roles and config. A member's address cannot change in place. " +
+			"A join cut short (Ctrl-C, SIGTERM, timeout) revokes its token and re-reads membership before statectl exits; " +
+			"a re-run revokes tokens a killed run left and waits for a join still running instead of starting another.",
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Member name; also the roster entry of the joining server."},
 			{Name: "address", Type: module.TypeString, Required: true, Doc: "Member address host[:port] (default port 8443)."},
@@ -137,6 +141,14 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 		}
 	}
 	if view == nil {
+		if op := m.runningJoin(ctx, c.Name); op != nil {
+			// Half joined: the joiner waits for a cluster that does not
+			// answer. Another join would only queue behind it.
+			return &module.Plan{Fail: true, Comment: fmt.Sprintf(
+				"Cluster member %s is half joined: a join started earlier (operation %s, since %s) is still running on its server, waiting for its cluster (%s); no other join is started. "+
+					"Bring the cluster's members back and re-run: the join may still finish. To abandon it, restart the daemon of %s; then, if the cluster lists %s, %s",
+				c.Name, op.ID, op.CreatedAt.UTC().Format(time.RFC3339), strings.Join(notes, "; "), c.Name, c.Name, removeWayOut(c.Name))}, nil
+		}
 		if token == "" {
 			return nil, fmt.Errorf("no clustered member reachable to join %s through (%s): set cluster to a reachable member's roster name (with the shipped states: pillar incus:cluster:bootstrap), or give a pre-issued cluster_token",
 				c.Name, strings.Join(notes, "; "))
@@ -199,9 +211,29 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 		return nil, fmt.Errorf("cluster member %s is absent and the joining server is unreachable: %w", c.Name, err)
 	}
 	if jinfo.clustered {
+		// A join finishing (one an earlier run sent): Incus calls the
+		// joiner clustered a moment before the cluster lists it.
+		if jinfo.name == c.Name && listedWithin(ctx, view.srv, c.Name, sentJoinWait) {
+			return planMemberPresent(ctx, m, c)
+		}
 		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
 			"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first",
 			c.Name, jinfo.name, view.via)}, nil
+	}
+	// A join an earlier run sent may still be running on the joiner (the
+	// run was killed, or its cluster stopped answering): apply waits for
+	// it rather than queueing another behind it.
+	if op, err := joiningOp(js); err != nil {
+		return nil, fmt.Errorf("cluster member %s is absent and its server's operations cannot be read: %w", c.Name, err)
+	} else if op != nil {
+		return &module.Plan{
+			Action:  module.Join,
+			Changes: joinChanges(c.Name, addr, want),
+			Comment: fmt.Sprintf("Cluster member %s: a join started earlier is still running on its server (operation %s, since %s); apply waits for it instead of starting another",
+				c.Name, op.ID, op.CreatedAt.UTC().Format(time.RFC3339)),
+			Private: encodePrivate(presentPrivate{Via: view.via}),
+			Send:    joinSend(view.via, addr),
+		}, nil
 	}
 	members, err := view.srv.GetClusterMembers()
 	if err != nil {
@@ -324,10 +356,47 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		cs      incus.InstanceServer // the cluster, nil in token mode
 		tok     *api.ClusterMemberJoinToken
 		tokOpID string
+		notes   []string
 	)
 	if priv.Via != "" {
 		if cs, err = m.conn(ctx, priv.Via); err != nil {
 			return nil, err
+		}
+	}
+	earlier, err := within(ctx, func() (*api.Operation, error) { return joiningOp(js) })
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the operations of %s: %w", c.Name, err)
+	}
+	if earlier != nil {
+		out, err := awaitEarlierJoin(ctx, m, c, cs, js, earlier, want)
+		if out != nil || err != nil {
+			return out, err
+		}
+		// It failed and left no member: a join of our own follows.
+		notes = append(notes, fmt.Sprintf("a join started earlier failed: %s", earlier.Err))
+	} else if info, err := within(ctx, func() (*serverInfo, error) { return readServer(js) }); err == nil && info.clustered {
+		// A join started earlier finished after the plan read the joiner.
+		actx, cancel := afterCtx(ctx)
+		defer cancel()
+		// The joiner calls itself clustered a moment before the cluster
+		// lists it: give the listing the time a join takes.
+		if cs != nil {
+			listedWithin(actx, cs, c.Name, sentJoinWait)
+		}
+		out, err := joinedMeanwhile(actx, ctx, m, c, cs, "by a join that finished after the plan", want)
+		if out == nil && err == nil {
+			out = &module.Outcome{Failed: true, Comment: fmt.Sprintf(
+				"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first", c.Name, info.name, priv.Via)}
+		}
+		return out, err
+	}
+	if priv.Via != "" {
+		// A run killed between minting and sending (SIGKILL) left a
+		// live token no code of its own could revoke: this run does.
+		if n, err := revokeStaleTokens(ctx, cs, c.Name); err != nil {
+			return nil, err
+		} else if n > 0 {
+			notes = append(notes, fmt.Sprintf("revoked %d join token(s) for %s an earlier run left", n, c.Name))
 		}
 		tok, tokOpID, err = mintToken(ctx, cs, c.Name)
 		if tok != nil {
@@ -335,7 +404,9 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			c.mask.add(tok.Secret)
 		}
 		if err != nil {
-			_, _ = revokeToken(cs, tokOpID) // best effort: the error below is what matters
+			actx, cancel := afterCtx(ctx)
+			defer cancel()
+			_, _ = revokeToken(actx, cs, tokOpID) // best effort: the error below is what matters
 			return nil, err
 		}
 	} else {
@@ -345,18 +416,58 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		c.mask.add(tok.Secret)
 	}
 
-	joinErr := join(ctx, cs, js, c, tok, addr)
+	joinOp, joinErr := join(ctx, cs, js, c, tok, addr)
+	// From here on ctx may be over (a timeout, an interrupt): the token is
+	// revoked and membership re-read on a context of their own, so the
+	// result says what happened, not what the interrupted call saw.
+	actx, cancel := afterCtx(ctx)
+	defer cancel()
+	if joinErr != nil {
+		why := cutShort(ctx)
+		if why != "" {
+			joinErr = fmt.Errorf("%s: %w", why, joinErr)
+		}
+		if joinOp != "" {
+			// The joiner accepted the join: it goes on without us. Give it
+			// the time a join takes before reading the outcome.
+			wctx, wcancel := context.WithTimeout(actx, sentJoinWait)
+			switch err := waitOpID(wctx, js, joinOp); {
+			case err == nil && why != "":
+				joinErr = nil
+				notes = append(notes, why+", but the join had been sent and completed")
+			case err == nil:
+				joinErr = nil
+			case errors.Is(err, context.DeadlineExceeded):
+				notes = append(notes, fmt.Sprintf("the join is still running on %s (operation %s): it finishes once every cluster member answers, or fails; re-run to check, a re-run waits for it", c.Name, joinOp))
+			}
+			wcancel()
+		}
+	}
 	m.forget(c.Name)
 	if cs == nil {
 		// Token mode: once joined, the joiner is our view of the cluster.
-		if js, err = m.conn(ctx, c.Name); err != nil {
+		if js, err = m.conn(actx, c.Name); err != nil {
 			return nil, fmt.Errorf("joined %s but failed to reconnect to it: %w", c.Name, err)
 		}
 		cs = js
 	}
+	note := func(comment string) string {
+		for _, n := range notes {
+			comment += " (" + n + ")"
+		}
+		return comment
+	}
 
 	// Re-read membership whatever join said: errors lie.
-	mem, etag, rerr := memberOf(cs, c.Name)
+	type read struct {
+		mem  *api.ClusterMember
+		etag string
+	}
+	got, rerr := within(actx, func() (read, error) {
+		mem, etag, err := memberOf(cs, c.Name)
+		return read{mem, etag}, err
+	})
+	mem, etag := got.mem, got.etag
 	if rerr != nil && joinErr == nil {
 		return nil, rerr
 	}
@@ -365,23 +476,29 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			joinErr = fmt.Errorf("the join finished but %s is not listed as a member", c.Name)
 		}
 		comment := fmt.Sprintf("Cluster member %s failed to join at %s: %v", c.Name, addr, joinErr)
+		if rerr != nil {
+			comment += fmt.Sprintf(" (re-reading membership failed too: %v)", rerr)
+		}
 		if priv.Via != "" {
-			switch fate, err := revokeToken(cs, tokOpID); {
+			switch fate, err := revokeToken(actx, cs, tokOpID); {
 			case err != nil:
 				comment += fmt.Sprintf(" (failed to revoke the join token, operation %s: %v; delete it with `incus operation delete %s`)", tokOpID, err, tokOpID)
 			case fate == "used":
-				comment += " (the join token was used: Incus may still complete the join once the cluster answers; re-run to check)"
+				comment += " (the join token was used: Incus may still complete the join once every member, the joiner included, answers; re-run to check)"
 			default:
 				comment += " (join token revoked)"
 			}
 		}
-		return &module.Outcome{Failed: true, Comment: comment}, nil
+		return &module.Outcome{Failed: true, Comment: note(comment)}, nil
 	}
-	if jinfo, err := readServer(js); joinErr != nil && (err != nil || !jinfo.clustered) {
-		// Incus 6.0.4 leaves a half-joined member behind after a failed join.
-		return &module.Outcome{Failed: true, Changes: map[string]any{"member": change(nil, c.Name)}, Comment: fmt.Sprintf(
-			"Cluster member %s is listed but its join failed (%v): remove it with cluster_member_absent force: true, reset the server and re-run",
-			c.Name, joinErr)}, nil
+	if joinErr != nil {
+		jinfo, err := within(actx, func() (*serverInfo, error) { return readServer(js) })
+		if err != nil || !jinfo.clustered {
+			// Incus 6.0.4 leaves a half-joined member behind after a failed join.
+			return &module.Outcome{Failed: true, Changes: map[string]any{"member": change(nil, c.Name)}, Comment: note(fmt.Sprintf(
+				"Cluster member %s is listed but its join did not finish (%v): %s",
+				c.Name, joinErr, halfJoinedWayOut(c.Name)))}, nil
+		}
 	}
 
 	changes := map[string]any{"member": change(nil, c.Name), "address": change(nil, memberAddress(mem))}
@@ -389,7 +506,110 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 	if joinErr != nil {
 		comment += fmt.Sprintf(" (Incus reported an error, but the member is present: %v)", joinErr)
 	}
+	if ctx.Err() != nil {
+		// Converging settings is a new write: not after the run ended.
+		return &module.Outcome{Changes: changes, Comment: note(comment + "; its settings are left for the next run")}, nil
+	}
 	upd, err := m.updateMember(cs, c.Name, mem, etag, want)
+	if err != nil {
+		return &module.Outcome{Failed: true, Changes: changes, Comment: note(comment + fmt.Sprintf("; failed to converge its settings: %v", err))}, nil
+	}
+	for k, v := range upd {
+		changes[k] = v
+	}
+	return &module.Outcome{Changes: changes, Comment: note(comment)}, nil
+}
+
+// listedWithin polls until the cluster lists member name, for at most d.
+func listedWithin(ctx context.Context, s incus.InstanceServer, name string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ctx.Err() == nil; time.Sleep(200 * time.Millisecond) {
+		if mem, _, err := memberOf(s, name); err == nil && mem != nil {
+			return true
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	return false
+}
+
+// runningJoin returns the join still running on the server of roster
+// entry name, or nil (also when it cannot be read: this is a diagnosis).
+func (m *Module) runningJoin(ctx context.Context, name string) *api.Operation {
+	js, err := m.conn(ctx, name)
+	if err != nil {
+		return nil
+	}
+	op, err := within(ctx, func() (*api.Operation, error) { return joiningOp(js) })
+	if err != nil {
+		return nil
+	}
+	return op
+}
+
+// earlierJoinWait bounds how long apply waits for a join an earlier run
+// started (joins take 0.4-1.1 s; one that takes longer waits for a member
+// that does not answer).
+const earlierJoinWait = 10 * time.Second
+
+// awaitEarlierJoin waits for the joiner's join operation op, started by an
+// earlier run, and reports how it ended. It returns nil, nil when that join
+// failed and the cluster does not list the member: a new join may start.
+func awaitEarlierJoin(ctx context.Context, m *Module, c *call, cs, js incus.InstanceServer, op *api.Operation, want *memberWant) (*module.Outcome, error) {
+	wctx, cancel := context.WithTimeout(ctx, earlierJoinWait)
+	werr := waitOpID(wctx, js, op.ID)
+	cancel()
+	actx, cancel := afterCtx(ctx)
+	defer cancel()
+	since := op.CreatedAt.UTC().Format(time.RFC3339)
+	if werr != nil && (errors.Is(werr, context.DeadlineExceeded) || errors.Is(werr, context.Canceled)) {
+		return &module.Outcome{Failed: true, Comment: fmt.Sprintf(
+			"Cluster member %s: a join started earlier (operation %s, since %s) is still running on its server and did not finish within %s; no other join was started. "+
+				"A cluster member it waits for may not answer: bring it back and re-run. To abandon that join, restart the daemon of %s; then, if the cluster lists %s, %s",
+			c.Name, op.ID, since, earlierJoinWait, c.Name, c.Name, removeWayOut(c.Name))}, nil
+	}
+	if werr != nil {
+		op.Err = fmt.Sprint(werr)
+	}
+	how := fmt.Sprintf("by a join started earlier, operation %s since %s", op.ID, since)
+	out, err := joinedMeanwhile(actx, ctx, m, c, cs, how, want)
+	if out != nil && werr != nil {
+		return &module.Outcome{Failed: true, Changes: out.Changes, Comment: fmt.Sprintf(
+			"Cluster member %s is listed but the join started earlier (operation %s since %s) failed: %v; %s", c.Name, op.ID, since, werr, halfJoinedWayOut(c.Name))}, nil
+	}
+	return out, err
+}
+
+// joinedMeanwhile reports member c.Name as joined (how says by what) when
+// the cluster lists it, reading within actx; nil, nil when it does not.
+// Settings are converged only while ctx runs.
+func joinedMeanwhile(actx, ctx context.Context, m *Module, c *call, cs incus.InstanceServer, how string, want *memberWant) (*module.Outcome, error) {
+	m.forget(c.Name)
+	view := cs
+	if view == nil {
+		s, err := m.conn(actx, c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("failed to reconnect to %s after its join: %w", c.Name, err)
+		}
+		view = s
+	}
+	type read struct {
+		mem  *api.ClusterMember
+		etag string
+	}
+	got, err := within(actx, func() (read, error) {
+		mem, etag, err := memberOf(view, c.Name)
+		return read{mem, etag}, err
+	})
+	if err != nil || got.mem == nil {
+		return nil, err
+	}
+	changes := map[string]any{"member": change(nil, c.Name), "address": change(nil, memberAddress(got.mem))}
+	comment := fmt.Sprintf("Cluster member %s joined at %s (%s)", c.Name, memberAddress(got.mem), how)
+	if ctx.Err() != nil {
+		return &module.Outcome{Changes: changes, Comment: comment + "; its settings are left for the next run"}, nil
+	}
+	upd, err := m.updateMember(view, c.Name, got.mem, got.etag, want)
 	if err != nil {
 		return &module.Outcome{Failed: true, Changes: changes, Comment: comment + fmt.Sprintf("; failed to converge its settings: %v", err)}, nil
 	}
@@ -399,19 +619,31 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 	return &module.Outcome{Changes: changes, Comment: comment}, nil
 }
 
+// halfJoinedWayOut is what to do about a member the cluster lists whose
+// server did not finish joining.
+func halfJoinedWayOut(name string) string {
+	return "if a member stopped answering, bring it back and re-run (the join may still finish); otherwise " + removeWayOut(name)
+}
+
+// removeWayOut is how to start over with a member whose join failed.
+func removeWayOut(name string) string {
+	return fmt.Sprintf("remove %s with cluster_member_absent force: true, wipe its server (Incus 6.0.4 does not clean up a failed join) and re-run", name)
+}
+
 // join runs the join on the joining server js; cs (nil in token mode)
-// supplies the member config questions.
-func join(ctx context.Context, cs, js incus.InstanceServer, c *call, tok *api.ClusterMemberJoinToken, addr string) error {
+// supplies the member config questions. It returns the joiner's join
+// operation once the joiner accepted the join ("" before).
+func join(ctx context.Context, cs, js incus.InstanceServer, c *call, tok *api.ClusterMemberJoinToken, addr string) (string, error) {
 	certPEM, clusterAddr, err := clusterCertificate(ctx, tok)
 	if err != nil {
-		return err
+		return "", err
 	}
 	user := c.args.(*presentArgs).memberConfig
 	var asked []api.ClusterMemberConfigKey
 	if cs != nil {
 		cl, _, err := cs.GetCluster()
 		if err != nil {
-			return fmt.Errorf("failed to read the cluster's member config keys: %w", err)
+			return "", fmt.Errorf("failed to read the cluster's member config keys: %w", err)
 		}
 		asked = cl.MemberConfig
 	}
@@ -426,14 +658,19 @@ func join(ctx context.Context, cs, js incus.InstanceServer, c *call, tok *api.Cl
 		ServerAddress:      addr,
 		ClusterToken:       tok.String(),
 	}
+	// Last moment to give up without leaving a join behind.
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	op, err := js.UpdateCluster(put, "")
 	if err != nil {
-		return fmt.Errorf("failed to join: %w", err)
+		return "", fmt.Errorf("failed to join: %w", err)
 	}
-	if err := waitOp(ctx, js, op); err != nil {
-		return fmt.Errorf("failed to join: %w", err)
+	id := op.Get().ID
+	if err := waitOpID(ctx, js, id); err != nil {
+		return id, fmt.Errorf("failed to join: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // memberConfig answers the cluster's member config questions: empty
@@ -462,19 +699,24 @@ func memberConfig(asked, user []api.ClusterMemberConfigKey) []api.ClusterMemberC
 }
 
 // revokeToken deletes an unused join token (a token operation is readable
-// by anyone who can list operations). It returns what became of the
-// token: "revoked", or "used" when the joiner already presented it (a used
-// token is no longer running and cannot be used again).
-func revokeToken(s incus.InstanceServer, opID string) (string, error) {
+// by anyone who can list operations) within ctx. It returns what became
+// of the token: "revoked", or "used" when the joiner already presented it
+// (a used token is no longer running and cannot be used again).
+func revokeToken(ctx context.Context, s incus.InstanceServer, opID string) (string, error) {
 	if s == nil || opID == "" {
 		return "", nil
 	}
-	err := s.DeleteOperation(opID)
-	if err == nil || api.StatusErrorCheck(err, http.StatusNotFound) {
+	_, err := within(ctx, func() (struct{}, error) { return struct{}{}, s.DeleteOperation(opID) })
+	if err == nil {
 		return "revoked", nil
 	}
-	// "Only running operations can be cancelled".
-	if op, _, gerr := s.GetOperation(opID); api.StatusErrorCheck(gerr, http.StatusNotFound) || (gerr == nil && op.StatusCode != api.Running) {
+	// "Only running operations can be cancelled"; gone (404) once used
+	// and cleaned up.
+	op, gerr := within(ctx, func() (*api.Operation, error) {
+		op, _, err := s.GetOperation(opID)
+		return op, err
+	})
+	if api.StatusErrorCheck(gerr, http.StatusNotFound) || api.StatusErrorCheck(err, http.StatusNotFound) || (gerr == nil && op.StatusCode != api.Running) {
 		return "used", nil
 	}
 	return "", err
