@@ -2,9 +2,8 @@ package compile
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/statectl/statectl/runner/slstree"
 	"github.com/statectl/statectl/runner/target"
 	"gopkg.in/yaml.v3"
 )
@@ -22,11 +21,15 @@ type topEntry struct {
 // topSLS renders top.sls and returns the SLS it assigns to the target in
 // the run's saltenv, in top-file order, each once.
 func topSLS(o *Options) ([]topEntry, error) {
-	if _, err := os.Stat(filepath.Join(o.Root, topFile)); err != nil {
+	tree := slstree.Open(o.Root)
+	defer tree.Close()
+	if ok, err := tree.Exists(topFile); err != nil {
+		return nil, Errors{{File: topFile, Msg: fmt.Sprintf("failed to read the top file: %v", err)}}
+	} else if !ok {
 		return nil, Errors{{File: topFile, Msg: fmt.Sprintf("no top file found in state root %s", o.Root),
 			Hint: "create top.sls, or name the SLS to apply"}}
 	}
-	doc, err := o.Renderer.RenderFile(topFile, o.context(""))
+	doc, err := tree.Render(o.Renderer, topFile, o.context(""))
 	if err != nil {
 		return nil, Errors{renderError(topFile, "", err)}
 	}
