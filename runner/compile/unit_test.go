@@ -32,31 +32,6 @@ func writeTree(t testing.TB, files map[string]string) string {
 	return root
 }
 
-func TestResolveRelative(t *testing.T) {
-	tests := []struct {
-		inc, sls string
-		isInit   bool
-		want     string
-		wantErr  bool
-	}{
-		{".settings", "incus.cluster", false, "incus.settings", false},
-		{".cluster", "incus", true, "incus.cluster", false},
-		{"..x", "incus.cluster", false, "x", false},
-		{"..x.y", "a.b.c", false, "a.x.y", false},
-		{"..x", "incus", true, "x", false},
-		{"...x", "incus", true, "", true},
-		{"..x", "top", false, "", true},
-		{".", "a.b", false, "", true},
-		{"plain.name", "a.b", false, "plain.name", false},
-	}
-	for _, tt := range tests {
-		got, err := resolveRelative(tt.inc, tt.sls, tt.isInit)
-		if (err != "") != tt.wantErr || got != tt.want {
-			t.Errorf("resolveRelative(%q, %q, init=%v) = %q, %q; want %q, error=%v", tt.inc, tt.sls, tt.isInit, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
 func TestSuggest(t *testing.T) {
 	tests := []struct {
 		word  string

@@ -127,7 +127,8 @@ func TestMatch(t *testing.T) {
 	}
 }
 
-func TestRelative(t *testing.T) {
+// TestResolveRelative moved here whole from runner/compile.
+func TestResolveRelative(t *testing.T) {
 	tests := []struct {
 		inc, sls string
 		isInit   bool
@@ -136,15 +137,18 @@ func TestRelative(t *testing.T) {
 	}{
 		{".settings", "incus.cluster", false, "incus.settings", false},
 		{".cluster", "incus", true, "incus.cluster", false},
+		{"..x", "incus.cluster", false, "x", false},
+		{"..x.y", "a.b.c", false, "a.x.y", false},
 		{"..x", "incus", true, "x", false},
 		{"...x", "incus", true, "", true},
+		{"..x", "top", false, "", true},
 		{".", "a.b", false, "", true},
-		{"plain", "a.b", false, "plain", false},
+		{"plain.name", "a.b", false, "plain.name", false},
 	}
 	for _, tt := range tests {
 		got, err := Relative(tt.inc, tt.sls, tt.isInit)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("Relative(%q, %q, %v) = %q, %v", tt.inc, tt.sls, tt.isInit, got, err)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("Relative(%q, %q, init=%v) = %q, %q; want %q, error=%v", tt.inc, tt.sls, tt.isInit, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
