@@ -447,42 +447,11 @@ func init() {
 	}
 }
 
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
-}
-
-// scalar returns the text of a non-null scalar node.
-func scalar(n *yaml.Node) (string, bool) {
-	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
-		return "", false
-	}
-	return n.Value, true
-}
-
-func kindName(n *yaml.Node) string {
-	switch {
-	case isNull(n):
-		return "null"
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Kind == yaml.DocumentNode:
-		return "a document"
-	}
-	return "a scalar"
-}
-
-func describeItem(n *yaml.Node) string {
-	if n.Kind == yaml.MappingNode {
-		return fmt.Sprintf("a mapping with %d keys", len(n.Content)/2)
-	}
-	return kindName(n)
-}
+// YAML node helpers shared with the top file parser.
+var (
+	deref        = slstree.Deref
+	isNull       = slstree.IsNull
+	scalar       = slstree.Scalar
+	kindName     = slstree.KindName
+	describeItem = slstree.DescribeItem
+)

@@ -297,3 +297,19 @@ func TestValidateCall(t *testing.T) {
 func subjectFor(id string) *target.Subject {
 	return &target.Subject{ID: id, Grains: map[string]any{"id": id}, Pillar: map[string]any{}}
 }
+
+// TestTopIgnoreMissing: the state top file honours `- ignore_missing: true`
+// as the pillar top file does (one top file semantics, slstree.Top).
+func TestTopIgnoreMissing(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"top.sls": "base:\n  '*':\n    - a\n    - gone\n    - ignore_missing: true\n",
+		"a.sls":   "a-1: test.nop\n",
+	})
+	c, err := Highstate(Options{Root: root, Registry: testRegistry(), Target: &target.Subject{ID: "n1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.States) != 1 || c.States[0].ID != "a-1" {
+		t.Errorf("states = %+v, want a-1 only", c.States)
+	}
+}

@@ -214,113 +214,20 @@ func (c *compiler) top() ([]ref, error) {
 	if doc == nil {
 		return nil, nil
 	}
-	top := doc
-	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
-		top = top.Content[0]
+	entries, topErrs := slstree.Top(doc, "base", &target.Subject{ID: c.id, Grains: c.grains, Pillar: c.override})
+	if len(topErrs) > 0 {
+		// A pillar error stops the run; the first problem is enough.
+		return nil, &Error{File: TopFile, Line: topErrs[0].Line, Err: fmt.Errorf("invalid top file: %s", topErrs[0].Msg)}
 	}
-	if isNull(top) {
-		return nil, nil
-	}
-	topErr := func(n *yaml.Node, format string, args ...any) error {
-		return &Error{File: TopFile, Line: n.Line, Err: fmt.Errorf(format, args...)}
-	}
-	if top.Kind != yaml.MappingNode {
-		return nil, topErr(top, "the top file must be a mapping of environments to targets, not %s", kindName(top))
-	}
-	subj := &target.Subject{ID: c.id, Grains: c.grains, Pillar: c.override}
-	var out []ref
-	seen := map[string]int{}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		envKey, targets := top.Content[i], top.Content[i+1]
-		if envKey.Value != "base" {
-			return nil, topErr(envKey, "environment %q is not supported: statectl has one pillar environment, 'base'", envKey.Value)
+	out := make([]ref, 0, len(entries))
+	for _, e := range entries {
+		name, err := slsName(e.SLS)
+		if err != nil {
+			return nil, &Error{File: TopFile, Line: e.Line, Err: err}
 		}
-		if isNull(targets) {
-			continue
-		}
-		if targets.Kind != yaml.MappingNode {
-			return nil, topErr(targets, "environment 'base' must be a mapping of targets to lists of SLS names, not %s", kindName(targets))
-		}
-		for j := 0; j+1 < len(targets.Content); j += 2 {
-			tk, items := targets.Content[j], targets.Content[j+1]
-			if tk.Kind != yaml.ScalarNode {
-				return nil, topErr(tk, "a target must be a string, not %s", kindName(tk))
-			}
-			refs, kind, err := topItems(tk.Value, items)
-			if err != nil {
-				return nil, err
-			}
-			m, err := target.Compile(tk.Value, kind)
-			if err != nil {
-				return nil, topErr(tk, "%w", err)
-			}
-			if !m.Match(subj) {
-				continue
-			}
-			for _, r := range refs {
-				// Salt keeps the first position of an SLS listed twice; it
-				// may be ignored when missing only if every listing says so.
-				if k, dup := seen[r.sls]; dup {
-					out[k].ignoreMissing = out[k].ignoreMissing && r.ignoreMissing
-					continue
-				}
-				seen[r.sls] = len(out)
-				out = append(out, r)
-			}
-		}
+		out = append(out, ref{sls: name, from: TopFile, line: e.Line, ignoreMissing: e.IgnoreMissing})
 	}
 	return out, nil
-}
-
-// topItems reads one target's list: SLS names plus optional `match:` and
-// `ignore_missing:` items, which apply to the whole list.
-func topItems(tgt string, items *yaml.Node) ([]ref, string, error) {
-	errAt := func(n *yaml.Node, format string, args ...any) error {
-		return &Error{File: TopFile, Line: n.Line, Err: fmt.Errorf("target %q: "+format, append([]any{tgt}, args...)...)}
-	}
-	if isNull(items) {
-		return nil, "", nil
-	}
-	if items.Kind != yaml.SequenceNode {
-		return nil, "", errAt(items, "expected a list of SLS names, not %s", kindName(items))
-	}
-	var (
-		refs          []ref
-		kind          string
-		ignoreMissing bool
-	)
-	for _, it := range items.Content {
-		switch it.Kind {
-		case yaml.ScalarNode:
-			name, err := slsName(it.Value)
-			if err != nil {
-				return nil, "", errAt(it, "%w", err)
-			}
-			refs = append(refs, ref{sls: name, from: TopFile, line: it.Line})
-		case yaml.MappingNode:
-			for k := 0; k+1 < len(it.Content); k += 2 {
-				key, val := it.Content[k], it.Content[k+1]
-				switch key.Value {
-				case "match":
-					kind = val.Value
-				case "ignore_missing":
-					var b bool
-					if err := val.Decode(&b); err != nil {
-						return nil, "", errAt(val, "ignore_missing must be true or false")
-					}
-					ignoreMissing = b
-				default:
-					return nil, "", errAt(key, "unknown option %q (known: ignore_missing, match)", key.Value)
-				}
-			}
-		default:
-			return nil, "", errAt(it, "expected an SLS name, not %s", kindName(it))
-		}
-	}
-	for i := range refs {
-		refs[i].ignoreMissing = ignoreMissing
-	}
-	return refs, kind, nil
 }
 
 // load renders the SLS r names, with its includes, and returns its data
@@ -507,21 +414,8 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "null"
-		}
-		return "a scalar"
-	}
-	return "an alias or document"
-}
+// YAML node helpers shared with the SLS tree front end.
+var (
+	isNull   = slstree.IsNull
+	kindName = slstree.KindName
+)
