@@ -34,6 +34,7 @@ package compile
 import (
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/render"
+	"github.com/statectl/statectl/runner/slstree"
 	"github.com/statectl/statectl/runner/state"
 	"github.com/statectl/statectl/runner/target"
 	"gopkg.in/yaml.v3"
@@ -133,6 +134,7 @@ func TopSLS(opts Options) ([]string, error) {
 // compiler holds the state of one compile.
 type compiler struct {
 	opts *Options
+	tree *slstree.Tree // the state root, confined
 	env  string
 	errs errList
 	// loadFailed is set when a file could not be found, rendered or
@@ -159,7 +161,9 @@ type ref struct {
 // errors; a phase with errors stops the compile, so later phases never
 // report consequences of earlier problems.
 func compileNames(o *Options, names []string, from []ref) (*state.Compiled, error) {
-	c := &compiler{opts: o, env: o.saltenv(), files: map[string]*slsFile{}, ids: map[string]*idDecl{}}
+	tree := slstree.Open(o.Root)
+	defer tree.Close()
+	c := &compiler{opts: o, tree: tree, env: o.saltenv(), files: map[string]*slsFile{}, ids: map[string]*idDecl{}}
 	for i, n := range names {
 		c.load(n, from[i], "")
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/statectl/statectl/runner/render"
+	"github.com/statectl/statectl/runner/slstree"
 	"github.com/statectl/statectl/runner/state"
 	"gopkg.in/yaml.v3"
 )
@@ -126,7 +127,7 @@ func (c *compiler) applyExcludes() {
 		for _, ex := range f.excludes {
 			for _, g := range c.fileOrder {
 				for _, d := range g.ids {
-					if (ex.id != "" && d.id == ex.id) || (ex.sls != "" && globMatch(ex.sls, d.sls)) {
+					if (ex.id != "" && d.id == ex.id) || (ex.sls != "" && slstree.Match(ex.sls, d.sls)) {
 						d.excluded = true
 					}
 				}

@@ -3,14 +3,11 @@ package compile
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/statectl/statectl/runner/render"
+	"github.com/statectl/statectl/runner/slstree"
 	"gopkg.in/yaml.v3"
 )
 
@@ -80,25 +77,10 @@ func (r reqRef) String() string {
 	return fmt.Sprintf("[%s: (%s: %s)]", r.kind, mod, r.val)
 }
 
-// slsFileFor maps an SLS name to its file: a.b -> a/b.sls, else
-// a/b/init.sls. ok is false when neither exists.
-func (c *compiler) slsFileFor(name string) (rel string, isInit bool, ok bool) {
-	p := strings.ReplaceAll(name, ".", "/")
-	for _, cand := range []struct {
-		rel  string
-		init bool
-	}{{p + ".sls", false}, {p + "/init.sls", true}} {
-		if st, err := os.Stat(filepath.Join(c.opts.Root, filepath.FromSlash(cand.rel))); err == nil && st.Mode().IsRegular() {
-			return cand.rel, cand.init, true
-		}
-	}
-	return "", false, false
-}
-
 // missingSLSHint suggests the SLS a missing name was meant to be: the name
 // without a .sls suffix, or close names in the state tree.
 func (c *compiler) missingSLSHint(name string) string {
-	names := slsNames(c.opts.Root)
+	names, _ := c.tree.Names()
 	if trimmed, ok := strings.CutSuffix(name, ".sls"); ok && slices.Contains(names, trimmed) {
 		return fmt.Sprintf("SLS names leave out the .sls suffix: '%s'", trimmed)
 	}
@@ -107,26 +89,6 @@ func (c *compiler) missingSLSHint(name string) string {
 	}
 	return fmt.Sprintf("'%s' would be %s.sls or %s/init.sls in the state tree %s",
 		name, strings.ReplaceAll(name, ".", "/"), strings.ReplaceAll(name, ".", "/"), c.opts.Root)
-}
-
-// slsNames lists the SLS names of the state tree (a/b.sls and a/b/init.sls
-// are a.b); top.sls is not an SLS.
-func slsNames(root string) []string {
-	var names []string
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".sls") {
-			return nil
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil || rel == topFile {
-			return nil
-		}
-		rel = strings.TrimSuffix(filepath.ToSlash(rel), ".sls")
-		rel = strings.TrimSuffix(rel, "/init")
-		names = append(names, strings.ReplaceAll(rel, "/", "."))
-		return nil
-	})
-	return names
 }
 
 func validSLSName(name string) bool {
@@ -154,7 +116,12 @@ func (c *compiler) load(name string, from ref, includer string) {
 			Hint: "SLS names are dotted paths below the state root, e.g. incus.cluster"})
 		return
 	}
-	rel, isInit, ok := c.slsFileFor(name)
+	rel, isInit, ok, err := c.tree.Resolve(name)
+	if err != nil {
+		c.loadFailed = true
+		c.errs.add(&Error{File: from.file, Line: from.line, SLS: includer, Msg: fmt.Sprintf("failed to load SLS '%s': %v", name, err)})
+		return
+	}
 	if !ok {
 		c.loadFailed = true
 		e := &Error{File: from.file, Line: from.line, SLS: includer,
@@ -168,7 +135,7 @@ func (c *compiler) load(name string, from ref, includer string) {
 	}
 	f := &slsFile{name: name, file: rel}
 	c.files[name] = f
-	doc, err := c.opts.Renderer.RenderFile(rel, c.opts.context(name))
+	doc, err := c.tree.Render(c.opts.Renderer, rel, c.opts.context(name))
 	if err != nil {
 		c.loadFailed = true
 		c.errs.add(renderError(rel, name, err))
@@ -277,23 +244,14 @@ func (c *compiler) parseIncludes(f *slsFile, v *yaml.Node, isInit bool) []includ
 	return out
 }
 
-// resolveRelative applies Salt's relative include rules: each leading dot
-// goes up one level from the including SLS, where an init.sls counts as one
-// level below its package (so `.x` in a/init.sls is a.x, in a/b.sls is a.x).
+// resolveRelative applies Salt's relative include rules (slstree.Relative)
+// and returns Salt's message for an include beyond the top.
 func resolveRelative(inc, sls string, isInit bool) (string, string) {
-	if !strings.HasPrefix(inc, ".") {
-		return inc, ""
-	}
-	rest := strings.TrimLeft(inc, ".")
-	levels := len(inc) - len(rest)
-	comps := strings.Split(sls, ".")
-	if isInit {
-		comps = append(comps, "init")
-	}
-	if levels > len(comps) || rest == "" {
+	abs, err := slstree.Relative(inc, sls, isInit)
+	if err != nil {
 		return "", fmt.Sprintf("Attempted relative include of '%s' within SLS '%s' goes beyond top level package", inc, sls)
 	}
-	return strings.Join(append(comps[:len(comps)-levels:len(comps)-levels], rest), "."), ""
+	return abs, ""
 }
 
 func (c *compiler) parseExcludes(f *slsFile, v *yaml.Node) {
@@ -489,48 +447,11 @@ func init() {
 	}
 }
 
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
-}
-
-// scalar returns the text of a non-null scalar node.
-func scalar(n *yaml.Node) (string, bool) {
-	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
-		return "", false
-	}
-	return n.Value, true
-}
-
-func kindName(n *yaml.Node) string {
-	switch {
-	case isNull(n):
-		return "null"
-	case n.Kind == yaml.MappingNode:
-		return "a mapping"
-	case n.Kind == yaml.SequenceNode:
-		return "a list"
-	case n.Kind == yaml.DocumentNode:
-		return "a document"
-	}
-	return "a scalar"
-}
-
-func describeItem(n *yaml.Node) string {
-	if n.Kind == yaml.MappingNode {
-		return fmt.Sprintf("a mapping with %d keys", len(n.Content)/2)
-	}
-	return kindName(n)
-}
-
-// globMatch is fnmatch for exclude: sls patterns.
-func globMatch(pattern, s string) bool {
-	ok, err := path.Match(pattern, s)
-	return err == nil && ok
-}
+// YAML node helpers shared with the top file parser.
+var (
+	deref        = slstree.Deref
+	isNull       = slstree.IsNull
+	scalar       = slstree.Scalar
+	kindName     = slstree.KindName
+	describeItem = slstree.DescribeItem
+)

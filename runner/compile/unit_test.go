@@ -32,31 +32,6 @@ func writeTree(t testing.TB, files map[string]string) string {
 	return root
 }
 
-func TestResolveRelative(t *testing.T) {
-	tests := []struct {
-		inc, sls string
-		isInit   bool
-		want     string
-		wantErr  bool
-	}{
-		{".settings", "incus.cluster", false, "incus.settings", false},
-		{".cluster", "incus", true, "incus.cluster", false},
-		{"..x", "incus.cluster", false, "x", false},
-		{"..x.y", "a.b.c", false, "a.x.y", false},
-		{"..x", "incus", true, "x", false},
-		{"...x", "incus", true, "", true},
-		{"..x", "top", false, "", true},
-		{".", "a.b", false, "", true},
-		{"plain.name", "a.b", false, "plain.name", false},
-	}
-	for _, tt := range tests {
-		got, err := resolveRelative(tt.inc, tt.sls, tt.isInit)
-		if (err != "") != tt.wantErr || got != tt.want {
-			t.Errorf("resolveRelative(%q, %q, init=%v) = %q, %q; want %q, error=%v", tt.inc, tt.sls, tt.isInit, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
 func TestSuggest(t *testing.T) {
 	tests := []struct {
 		word  string
@@ -321,4 +296,20 @@ func TestValidateCall(t *testing.T) {
 
 func subjectFor(id string) *target.Subject {
 	return &target.Subject{ID: id, Grains: map[string]any{"id": id}, Pillar: map[string]any{}}
+}
+
+// TestTopIgnoreMissing: the state top file honours `- ignore_missing: true`
+// as the pillar top file does (one top file semantics, slstree.Top).
+func TestTopIgnoreMissing(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"top.sls": "base:\n  '*':\n    - a\n    - gone\n    - ignore_missing: true\n",
+		"a.sls":   "a-1: test.nop\n",
+	})
+	c, err := Highstate(Options{Root: root, Registry: testRegistry(), Target: &target.Subject{ID: "n1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.States) != 1 || c.States[0].ID != "a-1" {
+		t.Errorf("states = %+v, want a-1 only", c.States)
+	}
 }

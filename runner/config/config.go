@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -110,7 +111,10 @@ func value(n *yaml.Node) (string, error) {
 }
 
 // Apply sets every flag of fs named in f that was not given on the command
-// line, so the command line always wins. Keys that name no flag, or name
+// line, so the command line always wins. A relative path given to a flag
+// that takes a `FILE` or `DIR` resolves against the file's directory, not
+// the current one, so `statectl --config proj/statectl.yaml` finds
+// proj/states wherever it is run from. Keys that name no flag, or name
 // one listed in deny (flags that make no sense in the file, like config
 // itself), are errors naming the file and line.
 func (f *File) Apply(fs *pflag.FlagSet, deny ...string) error {
@@ -131,7 +135,7 @@ func (f *File) Apply(fs *pflag.FlagSet, deny ...string) error {
 		if fl.Changed {
 			continue
 		}
-		if err := fs.Set(s.Key, s.Value); err != nil {
+		if err := fs.Set(s.Key, f.resolvePath(fl, s.Value)); err != nil {
 			return fmt.Errorf("%s:%d: invalid value %q for %q: %s", f.Path, s.Line, s.Value, s.Key, want(fl, err))
 		}
 	}
@@ -160,4 +164,18 @@ func want(fl *pflag.Flag, err error) string {
 		return "want a duration such as 30s or 2m"
 	}
 	return err.Error()
+}
+
+// resolvePath joins a relative value of a FILE or DIR flag (its usage names
+// the argument `FILE` or `DIR`) to the directory holding the file. "-"
+// (standard output) and empty values are left alone.
+func (f *File) resolvePath(fl *pflag.Flag, val string) string {
+	name, _ := pflag.UnquoteUsage(fl)
+	if name != "FILE" && name != "DIR" {
+		return val
+	}
+	if val == "" || val == "-" || filepath.IsAbs(val) {
+		return val
+	}
+	return filepath.Join(filepath.Dir(f.Path), val)
 }

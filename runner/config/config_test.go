@@ -101,3 +101,45 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("settings = %+v", f.Settings)
 	}
 }
+
+// TestRelativePaths: relative FILE and DIR values resolve against the
+// directory of statectl.yaml, not the current directory; other values,
+// absolute paths and "-" are kept.
+func TestRelativePaths(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "proj")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, DefaultFile)
+	body := "states: srv/states\nroster: ../roster.yaml\nlock-dir: /run/x\nlog-file: '-'\nout: json\npillar-override: a/b\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("statectl", pflag.ContinueOnError)
+	fs.String("states", "./states", "state tree `DIR`")
+	fs.String("roster", "./roster.yaml", "roster `FILE`")
+	fs.String("lock-dir", "", "lock `DIR`")
+	fs.String("log-file", "", "log `FILE`")
+	fs.String("out", "", "output `FORMAT`")
+	fs.String("pillar-override", "", "`JSON` object")
+	if err := f.Apply(fs); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"states":          filepath.Join(dir, "srv/states"),
+		"roster":          filepath.Join(filepath.Dir(dir), "roster.yaml"),
+		"lock-dir":        "/run/x",
+		"log-file":        "-",
+		"out":             "json",
+		"pillar-override": "a/b",
+	}
+	for k, v := range want {
+		if got := fs.Lookup(k).Value.String(); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}

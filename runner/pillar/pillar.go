@@ -7,17 +7,14 @@ package pillar
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/statectl/statectl/runner/grains"
 	"github.com/statectl/statectl/runner/render"
+	"github.com/statectl/statectl/runner/slstree"
 	"github.com/statectl/statectl/runner/target"
 )
 
@@ -63,6 +60,7 @@ func Compile(root, id string, grainsData, override map[string]any) (map[string]a
 // (nil: sorted).
 func CompileOrdered(root, id string, grainsData, override map[string]any, grainsOrder *render.KeyOrder) (map[string]any, *render.KeyOrder, error) {
 	c := newCompiler(root, id, grainsData, override)
+	defer c.tree.Close()
 	c.grainsOrder = grainsOrder
 	matches, err := c.top()
 	if err != nil {
@@ -82,7 +80,9 @@ func CompileOrdered(root, id string, grainsData, override map[string]any, grains
 // Top returns the pillar SLS names top.sls assigns to target id, in merge
 // order (includes not expanded).
 func Top(root, id string, grainsData, override map[string]any) ([]string, error) {
-	matches, err := newCompiler(root, id, grainsData, override).top()
+	c := newCompiler(root, id, grainsData, override)
+	defer c.tree.Close()
+	matches, err := c.top()
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +162,8 @@ type compiler struct {
 	pillar      map[string]any
 	order       *render.KeyOrder // of pillar
 	rend        *render.Renderer
+	tree        *slstree.Tree // the pillar root, confined
 	rendered    map[string]bool
-	avail       []string // available SLS names, listed on first glob include
 }
 
 func newCompiler(root, id string, grainsData, override map[string]any) *compiler {
@@ -174,6 +174,7 @@ func newCompiler(root, id string, grainsData, override map[string]any) *compiler
 		override: grains.Clone(override),
 		pillar:   Merge(nil, override),
 		rend:     render.New(root),
+		tree:     slstree.Open(root),
 		rendered: map[string]bool{},
 	}
 }
@@ -199,127 +200,34 @@ type ref struct {
 }
 
 func (c *compiler) top() ([]ref, error) {
-	if _, err := os.Stat(filepath.Join(c.root, TopFile)); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
+	if ok, err := c.tree.Exists(TopFile); err != nil {
 		return nil, &Error{File: TopFile, Err: err}
+	} else if !ok {
+		return nil, nil
 	}
 	ctx := c.context("")
 	ctx.Pillar, ctx.PillarOrder = grains.Clone(c.override), nil
-	doc, err := c.rend.RenderFile(TopFile, ctx)
+	doc, err := c.tree.Render(c.rend, TopFile, ctx)
 	if err != nil {
 		return nil, &Error{File: TopFile, Line: renderLine(err, TopFile), Err: err}
 	}
 	if doc == nil {
 		return nil, nil
 	}
-	top := doc
-	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
-		top = top.Content[0]
+	entries, topErrs := slstree.Top(doc, "base", &target.Subject{ID: c.id, Grains: c.grains, Pillar: c.override})
+	if len(topErrs) > 0 {
+		// A pillar error stops the run; the first problem is enough.
+		return nil, &Error{File: TopFile, Line: topErrs[0].Line, Err: fmt.Errorf("invalid top file: %s", topErrs[0].Msg)}
 	}
-	if isNull(top) {
-		return nil, nil
-	}
-	topErr := func(n *yaml.Node, format string, args ...any) error {
-		return &Error{File: TopFile, Line: n.Line, Err: fmt.Errorf(format, args...)}
-	}
-	if top.Kind != yaml.MappingNode {
-		return nil, topErr(top, "the top file must be a mapping of environments to targets, not %s", kindName(top))
-	}
-	subj := &target.Subject{ID: c.id, Grains: c.grains, Pillar: c.override}
-	var out []ref
-	seen := map[string]int{}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		envKey, targets := top.Content[i], top.Content[i+1]
-		if envKey.Value != "base" {
-			return nil, topErr(envKey, "environment %q is not supported: statectl has one pillar environment, 'base'", envKey.Value)
+	out := make([]ref, 0, len(entries))
+	for _, e := range entries {
+		name, err := slsName(e.SLS)
+		if err != nil {
+			return nil, &Error{File: TopFile, Line: e.Line, Err: err}
 		}
-		if isNull(targets) {
-			continue
-		}
-		if targets.Kind != yaml.MappingNode {
-			return nil, topErr(targets, "environment 'base' must be a mapping of targets to lists of SLS names, not %s", kindName(targets))
-		}
-		for j := 0; j+1 < len(targets.Content); j += 2 {
-			tk, items := targets.Content[j], targets.Content[j+1]
-			if tk.Kind != yaml.ScalarNode {
-				return nil, topErr(tk, "a target must be a string, not %s", kindName(tk))
-			}
-			refs, kind, err := topItems(tk.Value, items)
-			if err != nil {
-				return nil, err
-			}
-			m, err := target.Compile(tk.Value, kind)
-			if err != nil {
-				return nil, topErr(tk, "%w", err)
-			}
-			if !m.Match(subj) {
-				continue
-			}
-			for _, r := range refs {
-				// Salt keeps the first position of an SLS listed twice; it
-				// may be ignored when missing only if every listing says so.
-				if k, dup := seen[r.sls]; dup {
-					out[k].ignoreMissing = out[k].ignoreMissing && r.ignoreMissing
-					continue
-				}
-				seen[r.sls] = len(out)
-				out = append(out, r)
-			}
-		}
+		out = append(out, ref{sls: name, from: TopFile, line: e.Line, ignoreMissing: e.IgnoreMissing})
 	}
 	return out, nil
-}
-
-// topItems reads one target's list: SLS names plus optional `match:` and
-// `ignore_missing:` items, which apply to the whole list.
-func topItems(tgt string, items *yaml.Node) ([]ref, string, error) {
-	errAt := func(n *yaml.Node, format string, args ...any) error {
-		return &Error{File: TopFile, Line: n.Line, Err: fmt.Errorf("target %q: "+format, append([]any{tgt}, args...)...)}
-	}
-	if isNull(items) {
-		return nil, "", nil
-	}
-	if items.Kind != yaml.SequenceNode {
-		return nil, "", errAt(items, "expected a list of SLS names, not %s", kindName(items))
-	}
-	var (
-		refs          []ref
-		kind          string
-		ignoreMissing bool
-	)
-	for _, it := range items.Content {
-		switch it.Kind {
-		case yaml.ScalarNode:
-			name, err := slsName(it.Value)
-			if err != nil {
-				return nil, "", errAt(it, "%w", err)
-			}
-			refs = append(refs, ref{sls: name, from: TopFile, line: it.Line})
-		case yaml.MappingNode:
-			for k := 0; k+1 < len(it.Content); k += 2 {
-				key, val := it.Content[k], it.Content[k+1]
-				switch key.Value {
-				case "match":
-					kind = val.Value
-				case "ignore_missing":
-					var b bool
-					if err := val.Decode(&b); err != nil {
-						return nil, "", errAt(val, "ignore_missing must be true or false")
-					}
-					ignoreMissing = b
-				default:
-					return nil, "", errAt(key, "unknown option %q (known: ignore_missing, match)", key.Value)
-				}
-			}
-		default:
-			return nil, "", errAt(it, "expected an SLS name, not %s", kindName(it))
-		}
-	}
-	for i := range refs {
-		refs[i].ignoreMissing = ignoreMissing
-	}
-	return refs, kind, nil
 }
 
 // load renders the SLS r names, with its includes, and returns its data
@@ -330,7 +238,10 @@ func (c *compiler) load(r ref) (map[string]any, *render.KeyOrder, error) {
 	if c.rendered[r.sls] {
 		return nil, nil, nil
 	}
-	file, ok := c.resolve(r.sls)
+	file, _, ok, err := c.tree.Resolve(r.sls)
+	if err != nil {
+		return nil, nil, &Error{File: r.from, Line: r.line, Err: fmt.Errorf("failed to load SLS '%s': %w", r.sls, err)}
+	}
 	if !ok {
 		if r.ignoreMissing {
 			return nil, nil, nil
@@ -361,7 +272,7 @@ func (c *compiler) renderFile(sls, file string) (map[string]any, *render.KeyOrde
 	fail := func(line int, err error) error {
 		return &Error{File: file, SLS: sls, Line: line, Err: err}
 	}
-	doc, err := c.rend.RenderFile(file, c.context(sls))
+	doc, err := c.tree.Render(c.rend, file, c.context(sls))
 	if err != nil {
 		return nil, nil, fail(renderLine(err, file), err)
 	}
@@ -444,7 +355,7 @@ func (c *compiler) includes(sls, file string, n *yaml.Node) ([]ref, error) {
 		}
 		names := []string{resolved}
 		if strings.ContainsAny(resolved, "*?[") {
-			if names, err = c.glob(resolved); err != nil {
+			if names, err = c.tree.Glob(resolved); err != nil {
 				return nil, errAt(it, err)
 			}
 			if len(names) == 0 {
@@ -458,23 +369,14 @@ func (c *compiler) includes(sls, file string, n *yaml.Node) ([]ref, error) {
 	return out, nil
 }
 
-// relativeSLS resolves ".x" against the including SLS as Salt does: one dot
-// is the including file's package (the SLS itself for an init.sls), each
-// further dot goes one level up.
+// relativeSLS resolves ".x" against the including SLS as Salt does
+// (slstree.Relative).
 func relativeSLS(sls, file, name string) (string, error) {
-	if !strings.HasPrefix(name, ".") {
-		return slsName(name)
-	}
-	rest := strings.TrimLeft(name, ".")
-	levels := len(name) - len(rest)
-	comps := strings.Split(sls, ".")
-	if path.Base(file) == "init.sls" {
-		comps = append(comps, "init")
-	}
-	if levels > len(comps) {
+	abs, err := slstree.Relative(name, sls, path.Base(file) == "init.sls")
+	if err != nil {
 		return "", fmt.Errorf("relative include %q in SLS '%s' goes beyond the top of the pillar root", name, sls)
 	}
-	return slsName(strings.Join(append(comps[:len(comps)-levels:len(comps)-levels], rest), "."))
+	return slsName(abs)
 }
 
 // slsName normalises an SLS reference ("a/b" is "a.b") and rejects names
@@ -494,51 +396,6 @@ func slsName(s string) (string, error) {
 
 func slsPath(sls string) string { return strings.ReplaceAll(sls, ".", "/") }
 
-// resolve finds the file of an SLS: a/b.sls before a/b/init.sls.
-func (c *compiler) resolve(sls string) (string, bool) {
-	base := slsPath(sls)
-	for _, rel := range []string{base + ".sls", base + "/init.sls"} {
-		if st, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(rel))); err == nil && st.Mode().IsRegular() {
-			return rel, true
-		}
-	}
-	return "", false
-}
-
-// glob returns the available SLS names matching pattern, sorted.
-func (c *compiler) glob(pattern string) ([]string, error) {
-	m, err := target.Compile(pattern, "glob")
-	if err != nil {
-		return nil, err
-	}
-	if c.avail == nil {
-		c.avail = []string{}
-		err := filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".sls") {
-				return err
-			}
-			rel, _ := filepath.Rel(c.root, p)
-			rel = strings.TrimSuffix(filepath.ToSlash(rel), ".sls")
-			rel = strings.TrimSuffix(rel, "/init")
-			if rel != "top" {
-				c.avail = append(c.avail, strings.ReplaceAll(rel, "/", "."))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("failed to list pillar SLS files: %w", err)
-		}
-		sort.Strings(c.avail)
-	}
-	var out []string
-	for _, name := range c.avail {
-		if m.Match(&target.Subject{ID: name}) {
-			out = append(out, name)
-		}
-	}
-	return out, nil
-}
-
 // renderLine is the line of a render error in file (0 when the error is
 // in another file, e.g. an imported map.jinja, or has no line).
 func renderLine(err error, file string) int {
@@ -557,21 +414,8 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "null"
-		}
-		return "a scalar"
-	}
-	return "an alias or document"
-}
+// YAML node helpers shared with the SLS tree front end.
+var (
+	isNull   = slstree.IsNull
+	kindName = slstree.KindName
+)
