@@ -61,7 +61,7 @@ func jinjaEnv() *exec.Environment {
 		cs.Update(exec.NewControlStructureSet(saltControlStructures()))
 		envVal = &exec.Environment{
 			Context: exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables).
-				Update(exec.NewContext(map[string]any{"dict": pyDictBuiltin})),
+				Update(exec.NewContext(map[string]any{"dict": pyDictBuiltin, "range": limitedRange})),
 			Filters:           filters,
 			Tests:             tests,
 			ControlStructures: cs,
@@ -128,7 +128,7 @@ func (r *Renderer) renderJinja(name string, src []byte, ctx *Context) ([]byte, e
 	}
 	st := &renderState{r: r, ctx: ctx, top: name}
 	var out bytes.Buffer
-	if err := st.execute(jt, st.globals(name), &out); err != nil {
+	if err := st.execute(jt, st.globals(name), &limitedWriter{w: &out, n: maxOutput}); err != nil {
 		return nil, st.wrap(jt, err)
 	}
 	return out.Bytes(), nil
@@ -142,7 +142,9 @@ type renderState struct {
 	ctx    *Context
 	top    string
 	depth  int
-	data   struct {
+	// macroDepth counts nested macro calls (see parseMacro).
+	macroDepth int
+	data       struct {
 		once                 sync.Once
 		grains, pillar, opts any
 		salt                 *saltFuncs
@@ -255,6 +257,8 @@ type rootLoader struct {
 	dir  string
 	name string
 	src  []byte
+	// depth counts the extends chain; gonja loads parents while parsing.
+	depth int
 }
 
 func (l *rootLoader) Resolve(name string) (string, error) {
@@ -277,6 +281,9 @@ func (l *rootLoader) Read(name string) (io.Reader, error) {
 	if p == l.name && l.src != nil {
 		return bytes.NewReader(l.src), nil
 	}
+	if l.depth >= maxDepth {
+		return nil, errors.New(errExtendsDepth)
+	}
 	src, err := l.r.source(p)
 	if err != nil {
 		return nil, err
@@ -289,7 +296,7 @@ func (l *rootLoader) Inherit(from string) (loaders.Loader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rootLoader{r: l.r, dir: path.Dir(p)}, nil
+	return &rootLoader{r: l.r, dir: path.Dir(p), depth: l.depth + 1}, nil
 }
 
 // rewriteTree adapts a parsed template to Jinja2 semantics without

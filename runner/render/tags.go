@@ -20,6 +20,8 @@ import (
 // Loaded templates come from the Renderer's cache, so each is parsed once.
 func saltControlStructures() map[string]parser.ControlStructureParser {
 	return map[string]parser.ControlStructureParser{
+		"macro":       parseMacro,
+		"extends":     parseExtends,
 		"import":      parseImport(""),
 		"import_yaml": parseImport("yaml"),
 		"import_json": parseImport("json"),
