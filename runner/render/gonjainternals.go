@@ -32,7 +32,6 @@ func ownVars(ctx *exec.Context) map[string]any {
 // contextDataField is exec.Context's unexported variable map.
 const contextDataField = "data"
 
-
 // adaptTree rewrites a parsed template's tree in place (see rewriteTree).
 func adaptTree(root *nodes.Template) { rewriteTree(reflect.ValueOf(root), map[uintptr]bool{}) }
 
@@ -129,4 +128,3 @@ func isGonjaType(t reflect.Type) bool {
 		strings.HasPrefix(p, "github.com/nikolalohinski/gonja/v2/builtins") ||
 		p == reflect.TypeFor[loadTag]().PkgPath()
 }
-
