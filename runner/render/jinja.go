@@ -49,10 +49,13 @@ var (
 func jinjaEnv() *exec.Environment {
 	envOnce.Do(func() {
 		filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+		filters.Update(exec.NewFilterSet(map[string]exec.FilterFunction{"attr": pyAttrFilter}))
 		filters.Update(exec.NewFilterSet(saltFilters()))
 		filters.Update(exec.NewFilterSet(orderFilters()))
 		filters.Update(exec.NewFilterSet(operatorFilters()))
+		filters.Update(exec.NewFilterSet(pyFilters(filters)))
 		tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
+		tests.Update(exec.NewTestSet(pyTests()))
 		tests.Update(exec.NewTestSet(saltTests()))
 		cs := exec.NewControlStructureSet(map[string]parser.ControlStructureParser{}).Update(builtins.ControlStructures)
 		cs.Update(exec.NewControlStructureSet(saltControlStructures()))
@@ -309,7 +312,18 @@ func wrapLiteral(n nodes.Expression) nodes.Expression {
 		}
 		return n
 	}
-	switch n.(type) {
+	switch v := n.(type) {
+	case *nodes.Name:
+		// Jinja2's lexer makes none/None, true/True and false/False
+		// constants; gonja forgets lowercase none.
+		if v.Name.Val == "none" {
+			return &nodes.None{Location: v.Name}
+		}
+	case *nodes.None:
+		// gonja reads "nil" as None; in Jinja2 it is an ordinary name.
+		if v.Location != nil && v.Location.Val == "nil" {
+			return &nodes.Name{Name: v.Location}
+		}
 	case *nodes.List:
 		return wrapFilter(n, "__list")
 	case *nodes.Tuple:
