@@ -36,6 +36,7 @@ test: fmt-check vet build
 FUZZTIME ?= 10s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./runner/render
+	$(GO) test -run '^$$' -fuzz '^FuzzYAML$$' -fuzztime $(FUZZTIME) ./runner/render
 
 # Benchmarks, printed as a table (every figure a benchmark reports, custom
 # ones such as peak-RSS-MB, reads/op and x-floor included). -p 1: one

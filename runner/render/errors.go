@@ -54,12 +54,42 @@ func maskSecretLines(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		m := secretLineRe.FindStringSubmatch(l)
-		if m == nil || !secretKeyRe.MatchString(m[2]) || strings.HasPrefix(m[3], "{{") {
+		if m == nil || !secretKeyRe.MatchString(m[2]) {
 			continue
 		}
-		lines[i] = m[1] + "<redacted>" + m[4]
+		lines[i] = m[1] + maskLiteral(m[3]) + m[4]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// exprRe finds template expressions and tags in a line of source.
+var exprRe = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}`)
+
+// maskLiteral masks the literal text of a value but keeps its template
+// expressions: `"{{ pillar['incus']['nope'] }}"` is source, not a secret,
+// and is what a reader of a failed lookup needs to see.
+func maskLiteral(v string) string {
+	if !exprRe.MatchString(v) {
+		return "<redacted>"
+	}
+	var b strings.Builder
+	last := 0
+	lit := func(s string) {
+		core := strings.Trim(s, `"' `)
+		if core == "" {
+			b.WriteString(s)
+			return
+		}
+		i := strings.Index(s, core)
+		b.WriteString(s[:i] + "<redacted>" + s[i+len(core):])
+	}
+	for _, m := range exprRe.FindAllStringIndex(v, -1) {
+		lit(v[last:m[0]])
+		b.WriteString(v[m[0]:m[1]])
+		last = m[1]
+	}
+	lit(v[last:])
+	return b.String()
 }
 
 func (e *Error) redact(s string) string {
@@ -155,7 +185,18 @@ func excerpt(text string, line int) string {
 func syntaxError(file, src string, err error) error {
 	var se *parser.SyntaxError
 	if errors.As(err, &se) {
-		return &Error{File: file, Top: file, Line: se.Line, Msg: "Jinja syntax error: " + se.Message, src: src}
+		line, msg := se.Line, se.Message
+		if m := unclosedRe.FindStringSubmatch(msg); m != nil {
+			// gonja reports an unclosed block at the end of the file;
+			// point at the tag that opened it, as Jinja2's message names it.
+			if open := unclosedLine(src, m[1]); open > 0 {
+				line = open
+				tags := strings.Split(strings.TrimSuffix(strings.TrimPrefix(msg, "Unexpected EOF, expected tag "), "."), " or ")
+				msg = fmt.Sprintf("Unexpected end of template. Jinja was looking for the following tags: '%s'. "+
+					"The innermost block that needs to be closed is '%s', opened on line %d", strings.Join(tags, "' or '"), m[1], open)
+			}
+		}
+		return &Error{File: file, Top: file, Line: line, Msg: "Jinja syntax error: " + msg, src: src}
 	}
 	var re *Error
 	if errors.As(err, &re) {
@@ -171,6 +212,33 @@ func syntaxError(file, src string, err error) error {
 		line, _ = strconv.Atoi(m[1])
 	}
 	return &Error{File: file, Top: file, Line: line, Msg: "Jinja syntax error: " + msg, src: src}
+}
+
+// unclosedRe matches gonja's end-of-file message for an unclosed block and
+// names the block ("if" for "... or endif").
+var unclosedRe = regexp.MustCompile(`^Unexpected EOF, expected tag (?:.* or )?end(\w+)`)
+
+// tagRe finds block tags and their names in template source.
+var tagRe = regexp.MustCompile(`\{%[-+]?\s*(\w+)`)
+
+// unclosedLine returns the line of the innermost {% name %} in src that no
+// {% endname %} closes (0 if none is found).
+func unclosedLine(src, name string) int {
+	var open []int
+	for _, m := range tagRe.FindAllStringSubmatchIndex(src, -1) {
+		switch src[m[2]:m[3]] {
+		case name:
+			open = append(open, 1+strings.Count(src[:m[0]], "\n"))
+		case "end" + name:
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		}
+	}
+	if len(open) == 0 {
+		return 0
+	}
+	return open[len(open)-1]
 }
 
 var (

@@ -190,8 +190,12 @@ func isUndefined(v *exec.Value) bool {
 		return true
 	}
 	msg := rootCause(err).Error()
-	return undefNameRe.MatchString(msg) || notFoundRe.MatchString(msg)
+	// gonja flattens a filter's error to text ("invalid call to filter
+	// 'attr': 'dict object' has no attribute 'x'"), losing its type.
+	return undefNameRe.MatchString(msg) || notFoundRe.MatchString(msg) || filterUndefRe.MatchString(msg)
 }
+
+var filterUndefRe = regexp.MustCompile(`^invalid call to filter '\w+': '\w+ object' has no attribute '[^']*'$`)
 
 // filterDefault is Jinja's default(value, default_value=”, boolean=False):
 // only Undefined (or, with boolean, a false value) is replaced; None is not.

@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"reflect"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
-	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/loaders"
@@ -52,16 +49,19 @@ var (
 func jinjaEnv() *exec.Environment {
 	envOnce.Do(func() {
 		filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+		filters.Update(exec.NewFilterSet(map[string]exec.FilterFunction{"attr": pyAttrFilter}))
 		filters.Update(exec.NewFilterSet(saltFilters()))
 		filters.Update(exec.NewFilterSet(orderFilters()))
 		filters.Update(exec.NewFilterSet(operatorFilters()))
+		filters.Update(exec.NewFilterSet(pyFilters(filters)))
 		tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
+		tests.Update(exec.NewTestSet(pyTests()))
 		tests.Update(exec.NewTestSet(saltTests()))
 		cs := exec.NewControlStructureSet(map[string]parser.ControlStructureParser{}).Update(builtins.ControlStructures)
 		cs.Update(exec.NewControlStructureSet(saltControlStructures()))
 		envVal = &exec.Environment{
 			Context: exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables).
-				Update(exec.NewContext(map[string]any{"dict": pyDictBuiltin})),
+				Update(exec.NewContext(map[string]any{"dict": pyDictBuiltin, "range": limitedRange})),
 			Filters:           filters,
 			Tests:             tests,
 			ControlStructures: cs,
@@ -111,7 +111,7 @@ func parseTemplate(r *Renderer, name string, src []byte, top bool) (t *jinjaTemp
 	if err != nil {
 		return nil, syntaxError(name, string(src), err)
 	}
-	rewriteTree(reflect.ValueOf(tpl.Root()), map[uintptr]bool{})
+	adaptTree(tpl.Root())
 	return &jinjaTemplate{name: name, src: string(src), tpl: tpl}, nil
 }
 
@@ -128,7 +128,7 @@ func (r *Renderer) renderJinja(name string, src []byte, ctx *Context) ([]byte, e
 	}
 	st := &renderState{r: r, ctx: ctx, top: name}
 	var out bytes.Buffer
-	if err := st.execute(jt, st.globals(name), &out); err != nil {
+	if err := st.execute(jt, st.globals(name), &limitedWriter{w: &out, n: maxOutput}); err != nil {
 		return nil, st.wrap(jt, err)
 	}
 	return out.Bytes(), nil
@@ -142,7 +142,9 @@ type renderState struct {
 	ctx    *Context
 	top    string
 	depth  int
-	data   struct {
+	// macroDepth counts nested macro calls (see parseMacro).
+	macroDepth int
+	data       struct {
 		once                 sync.Once
 		grains, pillar, opts any
 		salt                 *saltFuncs
@@ -256,6 +258,8 @@ type rootLoader struct {
 	dir  string
 	name string
 	src  []byte
+	// depth counts the extends chain; gonja loads parents while parsing.
+	depth int
 }
 
 func (l *rootLoader) Resolve(name string) (string, error) {
@@ -278,6 +282,9 @@ func (l *rootLoader) Read(name string) (io.Reader, error) {
 	if p == l.name && l.src != nil {
 		return bytes.NewReader(l.src), nil
 	}
+	if l.depth >= maxDepth {
+		return nil, errors.New(errExtendsDepth)
+	}
 	src, err := l.r.source(p)
 	if err != nil {
 		return nil, err
@@ -290,101 +297,7 @@ func (l *rootLoader) Inherit(from string) (loaders.Loader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rootLoader{r: l.r, dir: path.Dir(p)}, nil
-}
-
-// rewriteTree adapts a parsed template to Jinja2 semantics without
-// touching gonja: every printed expression goes through "__finalize"
-// (Python's str(), as Salt's finalizer), every list, tuple and dict
-// literal through a filter that makes it a Python-like container, and
-// every for loop's iterable through "__iter" (dicts in insertion order). gonja's
-// control structures keep their expressions in unexported fields, so the
-// walk uses reflection over all fields of gonja's node types.
-func rewriteTree(v reflect.Value, seen map[uintptr]bool) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() || !isGonjaType(v.Type().Elem()) {
-			return
-		}
-		if seen[v.Pointer()] {
-			return
-		}
-		seen[v.Pointer()] = true
-		switch n := v.Interface().(type) {
-		case *nodes.Output:
-			n.Expression = wrapFilter(n.Expression, "__finalize")
-			if n.Alternative != nil {
-				n.Alternative = wrapFilter(n.Alternative, "__finalize")
-			}
-		case *controlStructures.ForControlStructure:
-			// gonja iterates a map in sorted key order; "__iter" makes a
-			// dict its keys in insertion order, as Python iterates it.
-			n.ObjectEvaluator = wrapFilter(n.ObjectEvaluator, "__iter")
-		}
-		rewriteTree(v.Elem(), seen)
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			f := v.Field(i)
-			if !f.CanSet() {
-				if !f.CanAddr() {
-					continue
-				}
-				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
-			}
-			rewriteField(f, seen)
-		}
-	}
-}
-
-var exprType = reflect.TypeFor[nodes.Expression]()
-var nodeType = reflect.TypeFor[nodes.Node]()
-
-func rewriteField(f reflect.Value, seen map[uintptr]bool) {
-	switch f.Kind() {
-	case reflect.Interface:
-		if f.IsNil() {
-			return
-		}
-		inner := f.Elem()
-		rewriteTree(inner, seen)
-		if f.Type() == exprType || f.Type() == nodeType || f.Type() == reflect.TypeFor[nodes.ControlStructure]() {
-			if n, ok := inner.Interface().(nodes.Expression); ok {
-				if w := wrapLiteral(n); w != n {
-					f.Set(reflect.ValueOf(w))
-				}
-			}
-		}
-	case reflect.Pointer:
-		rewriteTree(f, seen)
-	case reflect.Slice:
-		for i := 0; i < f.Len(); i++ {
-			rewriteField(f.Index(i), seen)
-		}
-	case reflect.Map:
-		it := f.MapRange()
-		for it.Next() {
-			val := it.Value()
-			if val.Kind() == reflect.Interface && !val.IsNil() {
-				rewriteTree(val.Elem(), seen)
-				if n, ok := val.Interface().(nodes.Expression); ok {
-					if w := wrapLiteral(n); w != n {
-						f.SetMapIndex(it.Key(), reflect.ValueOf(w))
-					}
-				}
-			} else if val.Kind() == reflect.Pointer {
-				rewriteTree(val, seen)
-			}
-		}
-	case reflect.Struct:
-		rewriteTree(f, seen)
-	}
-}
-
-func isGonjaType(t reflect.Type) bool {
-	p := t.PkgPath()
-	return strings.HasPrefix(p, "github.com/nikolalohinski/gonja/v2/nodes") ||
-		strings.HasPrefix(p, "github.com/nikolalohinski/gonja/v2/builtins") ||
-		p == reflect.TypeFor[loadTag]().PkgPath()
+	return &rootLoader{r: l.r, dir: path.Dir(p), depth: l.depth + 1}, nil
 }
 
 // wrapLiteral rewrites a literal into a conversion filter call and a
@@ -400,7 +313,18 @@ func wrapLiteral(n nodes.Expression) nodes.Expression {
 		}
 		return n
 	}
-	switch n.(type) {
+	switch v := n.(type) {
+	case *nodes.Name:
+		// Jinja2's lexer makes none/None, true/True and false/False
+		// constants; gonja forgets lowercase none.
+		if v.Name.Val == "none" {
+			return &nodes.None{Location: v.Name}
+		}
+	case *nodes.None:
+		// gonja reads "nil" as None; in Jinja2 it is an ordinary name.
+		if v.Location != nil && v.Location.Val == "nil" {
+			return &nodes.Name{Name: v.Location}
+		}
 	case *nodes.List:
 		return wrapFilter(n, "__list")
 	case *nodes.Tuple:

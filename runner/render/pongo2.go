@@ -1,8 +1,12 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"path"
+	"strings"
 
 	"github.com/flosch/pongo2/v6"
 )
@@ -11,13 +15,13 @@ import (
 // syntax). HTML autoescaping is switched off by wrapping the source in an
 // autoescape block rather than through pongo2's process-wide switch; the
 // wrapper adds no line, so line numbers stay the file's.
-func renderPongo2(name string, src []byte, ctx *Context) (out []byte, err error) {
+func (r *Renderer) renderPongo2(name string, src []byte, ctx *Context) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, &Error{SLS: slsLabel(ctx), Top: name, File: name, Msg: fmt.Sprintf("pongo2 error: template engine crashed: %v", p)}
 		}
 	}()
-	set := pongo2.NewSet("statectl", pongo2.MustNewLocalFileSystemLoader("."))
+	set := pongo2.NewSet("statectl", &pongo2Loader{l: &rootLoader{r: r, dir: path.Dir(name), name: name}})
 	wrapped := "{% autoescape off %}" + string(src) + "{% endautoescape %}"
 	tpl, err := set.FromString(wrapped)
 	if err != nil {
@@ -74,4 +78,28 @@ func pongo2Error(name, src string, ctx *Context, err error) error {
 		}
 	}
 	return e
+}
+
+// pongo2Loader serves pongo2's include/import/extends from the Renderer's
+// root, confined like the jinja loader (pongo2's own file loader reads any
+// path on the machine).
+type pongo2Loader struct{ l *rootLoader }
+
+func (p *pongo2Loader) Abs(base, name string) string {
+	if base != "" && (strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../")) {
+		return path.Join(path.Dir(base), name)
+	}
+	return name
+}
+
+func (p *pongo2Loader) Get(name string) (io.Reader, error) {
+	rel, err := p.l.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	src, err := p.l.r.source(rel)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(src), nil
 }

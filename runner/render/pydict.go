@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"sync/atomic"
 )
 
 // pyDict is a template dict. It is a Go map so gonja's generic code
@@ -24,12 +23,6 @@ type dictEntry struct {
 	v   any
 }
 
-// dictSeq hands out insertion sequence numbers. It is shared by all dicts
-// and renders: only the relative order of the numbers within one dict
-// matters, and a counter that only grows keeps that for every dict however
-// renders interleave.
-var dictSeq atomic.Uint64
-
 func newDict(n int) pyDict { return make(pyDict, n) }
 
 // get returns the value under k.
@@ -45,7 +38,26 @@ func (d pyDict) set(k string, v any) {
 		d[k] = e
 		return
 	}
-	d[k] = dictEntry{seq: dictSeq.Add(1), v: v}
+	// Every ordered entry's seq is at most len(d) (del keeps that), so
+	// the new length is above them all: no counter shared between dicts.
+	d[k] = dictEntry{seq: uint64(len(d) + 1), v: v}
+}
+
+// del is Python's del d[k]. It renumbers the ordered entries 1..n in
+// their order, keeping every seq at most len(d) for set.
+func (d pyDict) del(k string) {
+	if _, ok := d[k]; !ok {
+		return
+	}
+	delete(d, k)
+	n := uint64(0)
+	for _, k := range d.keys() {
+		if e := d[k]; e.seq != 0 {
+			n++
+			e.seq = n
+			d[k] = e
+		}
+	}
 }
 
 // setUnordered adds k with seq 0, for data converted from Go maps.

@@ -18,9 +18,19 @@ func TestPyDictOrder(t *testing.T) {
 		{"delete and re-add goes last", func(d pyDict) {
 			d.set("z", 1)
 			d.set("a", 2)
-			delete(d, "z")
+			d.del("z")
 			d.set("z", 3)
 		}, []string{"a", "z"}},
+		// Sequence numbers are per dict (no process-wide counter): after a
+		// delete, a new key still goes after every remaining one.
+		{"delete first then add", func(d pyDict) {
+			d.set("z", 1)
+			d.set("y", 2)
+			d.set("x", 3)
+			d.del("z")
+			d.set("a", 4)
+			d.set("b", 5)
+		}, []string{"y", "x", "a", "b"}},
 		{"go map data sorted, then added keys", func(d pyDict) {
 			d.setUnordered("z", 1)
 			d.setUnordered("b", 2)

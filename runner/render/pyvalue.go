@@ -284,7 +284,7 @@ func (d pyDict) method(name string) method {
 			}
 			k := pyStr(toPy(a.Args[0]))
 			if v, ok := d.get(k); ok {
-				delete(d, k)
+				d.del(k)
 				return v, nil
 			}
 			if len(a.Args) == 2 {

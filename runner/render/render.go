@@ -9,7 +9,10 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -46,6 +49,10 @@ type Renderer struct {
 
 	mu    sync.Mutex
 	cache map[string]*cacheEntry // by slash-separated path below Root
+
+	rootOnce sync.Once
+	root     *os.Root // Root opened once; every template read goes through it
+	rootErr  error
 }
 
 // New returns a Renderer for files below root.
@@ -104,7 +111,7 @@ func (r *Renderer) RenderString(name string, src []byte, ctx *Context) (out []by
 		case stageJinja:
 			out, err = r.renderJinja(name, out, ctx)
 		case stagePongo2:
-			out, err = renderPongo2(name, out, ctx)
+			out, err = r.renderPongo2(name, out, ctx)
 		}
 		if err != nil {
 			return nil, err
@@ -131,7 +138,7 @@ func (r *Renderer) render(rel string, src []byte, ctx *Context) (n *yaml.Node, e
 		case stageJinja:
 			text, err = r.renderJinja(rel, text, ctx)
 		case stagePongo2:
-			text, err = renderPongo2(rel, text, ctx)
+			text, err = r.renderPongo2(rel, text, ctx)
 		case stageYAML:
 			return parseYAML(rel, slsLabel(ctx), text)
 		case stageJSON:
@@ -209,7 +216,10 @@ func (r *Renderer) entry(rel string) *cacheEntry {
 	return e
 }
 
-// source reads root/rel once per Renderer.
+// source reads root/rel once per Renderer. Reads go through os.Root, so
+// symlinks are resolved and a file or link outside Root is refused before
+// any of it is read: an untrusted tree cannot make a template (or an error
+// quoting one) show a file from elsewhere.
 func (r *Renderer) source(rel string) ([]byte, error) {
 	e := r.entry(rel)
 	e.once.Do(func() {
@@ -217,14 +227,86 @@ func (r *Renderer) source(rel string) ([]byte, error) {
 			e.err = fmt.Errorf("template %q is outside the file root", rel)
 			return
 		}
-		e.src, e.err = os.ReadFile(filepath.Join(r.Root, filepath.FromSlash(rel)))
-		if os.IsNotExist(e.err) {
-			e.err = fmt.Errorf("template %q not found", rel)
-		} else if e.err != nil {
-			e.err = fmt.Errorf("failed to read template %q: %w", rel, e.err)
+		e.src, e.err = ReadConfined(r.openRoot, rel)
+		if e.err != nil {
+			e.err = fmt.Errorf("template %q %w", rel, e.err)
 		}
 	})
 	return e.src, e.err
+}
+
+func (r *Renderer) openRoot() (*os.Root, error) {
+	r.rootOnce.Do(func() { r.root, r.rootErr = os.OpenRoot(r.Root) })
+	return r.root, r.rootErr
+}
+
+// ReadConfined reads rel (slash-separated) below the root open returns,
+// resolving symlinks inside it only. Errors never carry file content and
+// read as a predicate ("not found", "is outside the file root"); a path or
+// link leading outside the root is reported as such.
+func ReadConfined(open func() (*os.Root, error), rel string) ([]byte, error) {
+	root, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the file root: %w", err)
+	}
+	f, err := root.Open(filepath.FromSlash(rel))
+	if err != nil && isEscape(err) {
+		// os.Root treats every absolute symlink as leaving the root; one
+		// that resolves into the tree is fine. The resolved path has no
+		// links left and is opened through the root again, so a link
+		// swapped meanwhile is still refused.
+		if in, ok := resolveInside(root.Name(), rel); ok {
+			f, err = root.Open(in)
+		}
+	}
+	if err != nil {
+		return nil, confinedErr(err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("is not a regular file")
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("could not be read: %w", err)
+	}
+	return b, nil
+}
+
+// OpenRootFunc returns a ReadConfined opener for dir, opened on first use.
+func OpenRootFunc(dir string) func() (*os.Root, error) {
+	return sync.OnceValues(func() (*os.Root, error) { return os.OpenRoot(dir) })
+}
+
+// isEscape reports os.Root's "path escapes from parent" (not exported).
+func isEscape(err error) bool { return strings.Contains(err.Error(), "escapes from parent") }
+
+// resolveInside resolves every symlink of root/rel and returns the result
+// relative to the resolved root, if it lies inside it.
+func resolveInside(root, rel string) (string, bool) {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", false
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", false
+	}
+	in, err := filepath.Rel(realRoot, real)
+	if err != nil || in == ".." || strings.HasPrefix(in, ".."+string(filepath.Separator)) || filepath.IsAbs(in) {
+		return "", false
+	}
+	return in, true
+}
+
+func confinedErr(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("not found")
+	case isEscape(err):
+		return errors.New("is outside the file root (a symlink or path leads out of it)")
+	}
+	return fmt.Errorf("could not be read: %w", err)
 }
 
 func cleanRel(rel string) string {

@@ -376,3 +376,25 @@ func benchRender50(b *testing.B, ctx *Context) {
 		}
 	}
 }
+
+// FuzzYAML feeds the YAML stage alone (as pillar and state files without
+// Jinja): it must return a document or an *Error naming the file, and
+// converting what it returns must stay within the limits.
+func FuzzYAML(f *testing.F) {
+	f.Add([]byte(aliasBombYAML))
+	f.Add([]byte("a: &a {x: 1}\nb: *a\nc:\n  <<: *a\n  y: 2\n"))
+	f.Add([]byte("incus:\n  cluster:\n    name: lab\n    members: [a, b]\n"))
+	f.Add([]byte("k: yes\nn: ~\nf: 1.5e3\no: 0o17\nd: 2024-01-01\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		n, err := parseYAML("fuzz.sls", "", src)
+		if err != nil {
+			var re *Error
+			if !errors.As(err, &re) || re.File == "" {
+				t.Fatalf("error without file: %v", err)
+			}
+			return
+		}
+		_, _ = ToValue(n)
+		_, _, _ = ToOrderedValue(n)
+	})
+}

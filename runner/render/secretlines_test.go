@@ -12,6 +12,10 @@ func TestMaskSecretLines(t *testing.T) {
 		{"  - api_key: xyz", "  - api_key: <redacted>"},
 		{`  "my_secret": "a b"`, `  "my_secret": <redacted>`},
 		{"password: {{ pillar['pw'] }}", "password: {{ pillar['pw'] }}"}, // the template, not a value
+		// A quoted lookup is the template too: the failing expression shows.
+		{`    - token: "{{ pillar['incus']['nope'] }}"    <===`, `    - token: "{{ pillar['incus']['nope'] }}"    <===`},
+		{`  password: 'x-{{ salt['pillar.get']('p') }}-{{ y }}'`, `  password: '<redacted>{{ salt['pillar.get']('p') }}<redacted>{{ y }}'`},
+		{`  password: "hunter2 {{ x }}"`, `  password: "<redacted> {{ x }}"`},
 		{"address: 10.0.0.1", "address: 10.0.0.1"},
 		{"tokens:", "tokens:"}, // a mapping follows: its keys are checked line by line
 		{"# password: in a comment", "# password: in a comment"},

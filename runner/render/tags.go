@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
-	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/nodes"
@@ -20,6 +18,8 @@ import (
 // Loaded templates come from the Renderer's cache, so each is parsed once.
 func saltControlStructures() map[string]parser.ControlStructureParser {
 	return map[string]parser.ControlStructureParser{
+		"macro":       parseMacro,
+		"extends":     parseExtends,
 		"import":      parseImport(""),
 		"import_yaml": parseImport("yaml"),
 		"import_json": parseImport("json"),
@@ -307,17 +307,6 @@ func (m *tplModule) GetAttribute(name string) (*exec.Value, bool) {
 }
 
 func (m *tplModule) GetItem(key any) (*exec.Value, bool) { return m.GetAttribute(pyStr(key)) }
-
-// ownVars reads the variables set in ctx itself, not its parents. gonja
-// keeps them unexported and offers no listing.
-func ownVars(ctx *exec.Context) map[string]any {
-	f := reflect.ValueOf(ctx).Elem().FieldByName("data")
-	if !f.IsValid() || f.Kind() != reflect.Map {
-		return nil
-	}
-	m, _ := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(map[string]any)
-	return m
-}
 
 func stateOf(r *exec.Renderer) (*renderState, error) {
 	v, ok := r.Environment.Context.Get(stateKey)

@@ -48,11 +48,58 @@ func parseYAML(file, sls string, text []byte) (n *yaml.Node, err error) {
 	if body := doc.Content[0]; body.Kind == yaml.ScalarNode && body.Tag == "!!null" {
 		return nil, nil
 	}
+	if line := aliasBomb(doc.Content[0]); line > 0 {
+		// No source excerpt: the bomb's line shows nothing useful.
+		return nil, &Error{SLS: sls, Top: file, File: file, Line: line, Msg: fmt.Sprintf(
+			"YAML document expands to more than %d values once aliases are followed (an alias bomb?)", maxYAMLNodes)}
+	}
 	if err := checkDuplicates(doc.Content[0]); err != nil {
 		err.SLS, err.Top, err.File, err.src = sls, file, file, string(text)
 		return nil, err
 	}
 	return &doc, nil
+}
+
+// aliasBomb returns the line of the alias at which the document's size,
+// aliases expanded, passes maxYAMLNodes (0 if it never does). Sizes are
+// memoised per node, so the check is linear in the parsed document;
+// every consumer (pillar, compile, imports) walks the expanded tree.
+func aliasBomb(root *yaml.Node) int {
+	size := map[*yaml.Node]int{}
+	bad := 0
+	var count func(n *yaml.Node, depth int) int
+	count = func(n *yaml.Node, depth int) int {
+		if n == nil || bad > 0 {
+			return 0
+		}
+		if s, ok := size[n]; ok {
+			return s
+		}
+		if depth > 10000 { // an alias to an enclosing node: a cycle
+			bad = n.Line
+			return 0
+		}
+		s := 1
+		if n.Kind == yaml.AliasNode {
+			s = count(n.Alias, depth+1)
+		}
+		for _, c := range n.Content {
+			s += count(c, depth+1)
+			if s > maxYAMLNodes {
+				if bad == 0 {
+					bad = c.Line
+				}
+				return s
+			}
+		}
+		if s > maxYAMLNodes && bad == 0 {
+			bad = n.Line
+		}
+		size[n] = s
+		return s
+	}
+	count(root, 0)
+	return bad
 }
 
 // firstBadLine is the first line at which text fails as a whole fails
@@ -198,52 +245,62 @@ func tagJSONScalars(n *yaml.Node) {
 // Mapping keys become strings (Python's str() of the key). Aliases and
 // "<<" merge keys are followed.
 func ToValue(n *yaml.Node) (any, error) {
-	return toValue(n, 0, false)
+	return toValue(n, 0, &conv{})
 }
 
 // toPyValue is ToValue giving template values: dicts keep the document's
 // key order, as Python's YAML and JSON loaders give it.
 func toPyValue(n *yaml.Node) (any, error) {
-	return toValue(n, 0, true)
+	return toValue(n, 0, &conv{py: true})
 }
 
-func toValue(n *yaml.Node, depth int, py bool) (any, error) {
+// conv is one conversion: whether it builds Python values and how many
+// nodes it has visited, aliases followed, against maxYAMLNodes.
+type conv struct {
+	py    bool
+	nodes int
+}
+
+func toValue(n *yaml.Node, depth int, c *conv) (any, error) {
 	if n == nil {
 		return nil, nil
 	}
 	if depth > 10000 {
 		return nil, fmt.Errorf("line %d: YAML nested too deeply", n.Line)
 	}
+	if c.nodes++; c.nodes > maxYAMLNodes {
+		return nil, fmt.Errorf("line %d: YAML document expands to more than %d values once aliases are followed (an alias bomb?)", n.Line, maxYAMLNodes)
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return toValue(n.Content[0], depth+1, py)
+		return toValue(n.Content[0], depth+1, c)
 	case yaml.AliasNode:
-		return toValue(n.Alias, depth+1, py)
+		return toValue(n.Alias, depth+1, c)
 	case yaml.ScalarNode:
 		return scalarValue(n)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := toValue(c, depth+1, py)
+		for _, item := range n.Content {
+			v, err := toValue(item, depth+1, c)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, v)
 		}
-		if py {
+		if c.py {
 			l := pyList(out)
 			return &l, nil
 		}
 		return out, nil
 	case yaml.MappingNode:
-		keys, vals, err := mappingPairs(n, depth, py)
+		keys, vals, err := mappingPairs(n, depth, c)
 		if err != nil {
 			return nil, err
 		}
-		if py {
+		if c.py {
 			d := newDict(len(keys))
 			for _, k := range keys {
 				d.set(k, vals[k])
@@ -259,7 +316,7 @@ func toValue(n *yaml.Node, depth int, py bool) (any, error) {
 // ("<<") keys come first, as Salt's loader puts them, unless the mapping
 // sets them itself; explicit keys win, and among merge sources the
 // earlier one wins.
-func mappingPairs(n *yaml.Node, depth int, py bool) ([]string, map[string]any, error) {
+func mappingPairs(n *yaml.Node, depth int, c *conv) ([]string, map[string]any, error) {
 	var own []string
 	vals := map[string]any{}
 	var merges [][]string // each source's keys, in order
@@ -267,7 +324,7 @@ func mappingPairs(n *yaml.Node, depth int, py bool) ([]string, map[string]any, e
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Style == 0 {
-			ks, ms, err := mergeSources(v, depth, py)
+			ks, ms, err := mergeSources(v, depth, c)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -281,11 +338,11 @@ func mappingPairs(n *yaml.Node, depth int, py bool) ([]string, map[string]any, e
 		if k.Kind != yaml.ScalarNode {
 			return nil, nil, fmt.Errorf("line %d: found unhashable key (a mapping key must be a scalar)", k.Line)
 		}
-		kv, err := toValue(k, depth+1, py)
+		kv, err := toValue(k, depth+1, c)
 		if err != nil {
 			return nil, nil, err
 		}
-		vv, err := toValue(v, depth+1, py)
+		vv, err := toValue(v, depth+1, c)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -320,7 +377,7 @@ func mappingPairs(n *yaml.Node, depth int, py bool) ([]string, map[string]any, e
 	return append(keys, own...), vals, nil
 }
 
-func mergeSources(v *yaml.Node, depth int, py bool) ([][]string, []map[string]any, error) {
+func mergeSources(v *yaml.Node, depth int, c *conv) ([][]string, []map[string]any, error) {
 	if v.Kind == yaml.AliasNode {
 		v = v.Alias
 	}
@@ -342,7 +399,7 @@ func mergeSources(v *yaml.Node, depth int, py bool) ([][]string, []map[string]an
 		if m.Kind != yaml.MappingNode {
 			return nil, nil, fmt.Errorf("line %d: a merge key needs a mapping or a list of mappings", m.Line)
 		}
-		ks, vs, err := mappingPairs(m, depth+1, py)
+		ks, vs, err := mappingPairs(m, depth+1, c)
 		if err != nil {
 			return nil, nil, err
 		}

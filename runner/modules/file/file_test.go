@@ -25,6 +25,10 @@ func TestManagedPlan(t *testing.T) {
 	must(os.WriteFile(filepath.Join(root, "files", "t.j2"), []byte("id={{ grains['id'] }} pw={{ pillar['pw'] }}\n"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "old"), []byte("old\n"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "bin"), []byte{0, 1, 2}, 0o644))
+	// A secret beside the state tree and a link in the tree leading to it.
+	must(os.WriteFile(filepath.Join(dir, "secret"), []byte("MARKER-SECRET\n"), 0o600))
+	must(os.Symlink(filepath.Join(dir, "secret"), filepath.Join(root, "files", "leak")))
+	must(os.Symlink("../..", filepath.Join(root, "files", "up")))
 	target := &module.Target{Name: "n1", Grains: map[string]any{"id": "n1"}, Pillar: map[string]any{"pw": "s3cret"}, StateRoot: root}
 	p := func(n string) string { return filepath.Join(dir, n) }
 	tests := []struct {
@@ -58,6 +62,12 @@ func TestManagedPlan(t *testing.T) {
 			fail: "source file salt://files/nope not found"},
 		{name: "source outside the tree", args: map[string]any{"name": p("old"), "source": "salt://../old"},
 			fail: "source salt://../old: outside the state tree"},
+		{name: "source symlink out of the tree", args: map[string]any{"name": p("old"), "source": "salt://files/leak"},
+			fail: "source salt://files/leak: outside the state tree"},
+		{name: "source through a directory link out", args: map[string]any{"name": p("old"), "source": "files/up/secret"},
+			fail: "source files/up/secret: outside the state tree"},
+		{name: "absolute source outside the tree", args: map[string]any{"name": p("old"), "source": p("secret")},
+			fail: "outside the state tree"},
 		{name: "mode as a number", args: map[string]any{"name": p("old"), "source": "salt://files/t.j2", "template": "jinja", "mode": 644},
 			fail: "mode must be a quoted octal string"},
 	}

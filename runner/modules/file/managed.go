@@ -145,25 +145,35 @@ func wanted(call *module.Call) (*want, error) {
 	return w, nil
 }
 
-// source reads (and renders) a source file.
+// source reads (and renders) a source file from the state tree: salt://
+// and relative paths, and absolute paths that lie inside the tree. The read
+// goes through os.Root, so a symlink leading out of the tree is refused
+// like "..": a state tree must not copy files from elsewhere on the host.
 func source(call *module.Call, src string) ([]byte, error) {
-	var root, rel string
-	switch {
-	case strings.HasPrefix(src, "salt://") || !filepath.IsAbs(src):
-		if call.Target == nil || call.Target.StateRoot == "" {
-			return nil, fmt.Errorf("source %s: no state tree root to resolve it against", src)
+	if call.Target == nil || call.Target.StateRoot == "" {
+		return nil, fmt.Errorf("source %s: no state tree root to resolve it against", src)
+	}
+	root := call.Target.StateRoot
+	rel := strings.TrimPrefix(src, "salt://")
+	if filepath.IsAbs(rel) && !strings.HasPrefix(src, "salt://") {
+		absRoot, err := filepath.Abs(root)
+		if err != nil {
+			return nil, fmt.Errorf("failed to resolve the state root: %w", err)
 		}
-		root = call.Target.StateRoot
-		rel = filepath.Clean(strings.TrimPrefix(src, "salt://"))
-		if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		if rel, err = filepath.Rel(absRoot, rel); err != nil {
 			return nil, fmt.Errorf("source %s: outside the state tree", src)
 		}
-	default:
-		root, rel = filepath.Dir(src), filepath.Base(src)
 	}
-	data, err := os.ReadFile(filepath.Join(root, rel))
+	rel = filepath.Clean(rel)
+	if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		return nil, fmt.Errorf("source %s: outside the state tree", src)
+	}
+	data, err := render.ReadConfined(render.OpenRootFunc(root), filepath.ToSlash(rel))
 	if err != nil {
-		return nil, fmt.Errorf("source file %s not found: %w", src, err)
+		if strings.Contains(err.Error(), "outside the file root") {
+			return nil, fmt.Errorf("source %s: outside the state tree (a symlink leads out of it)", src)
+		}
+		return nil, fmt.Errorf("source file %s %w", src, err)
 	}
 	if module.StringArg(call.Args, "template", "") != "jinja" {
 		return data, nil
