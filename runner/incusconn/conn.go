@@ -6,7 +6,11 @@
 package incusconn
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -189,18 +193,24 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 			}
 		}
 	} else {
+		var pin *x509.Certificate
 		args := &incus.ConnectionArgs{
 			HTTPClient:    hc,
 			UserAgent:     opts.UserAgent,
 			SkipGetServer: true,
 			TransportWrapper: func(inner *http.Transport) incus.HTTPTransporter {
+				if pin != nil {
+					pinOnly(inner.TLSClientConfig, pin, t.creds.serverCert)
+				}
 				inner.DialTLSContext = tlsDialer(inner.TLSClientConfig, opts.ConnectTimeout)
 				tr = newTransport(inner, opts.Counter, opts.ConnectTimeout)
 				return tr
 			},
 		}
 		if err = t.creds.load(args); err == nil {
-			srv, err = incus.ConnectIncusWithContext(base, ep.url, args)
+			if pin, err = parsePin(args.TLSServerCert); err == nil {
+				srv, err = incus.ConnectIncusWithContext(base, ep.url, args)
+			}
 		}
 	}
 	if err != nil {
@@ -273,6 +283,41 @@ func (c creds) untrustedErr() error {
 		return errors.New("the server does not trust this client: no client certificate configured (set client_cert/client_key in the roster, or create one with `incus remote generate-certificate`)")
 	}
 	return fmt.Errorf("the server does not trust client certificate %s; on the server run `incus config trust add-certificate %s`", c.clientCert, c.clientCert)
+}
+
+// parsePin parses the roster's server_cert (PEM; "" for none).
+func parsePin(pemText string) (*x509.Certificate, error) {
+	if pemText == "" {
+		return nil, nil
+	}
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return nil, errors.New("failed to read server certificate: no PEM certificate found")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read server certificate: %w", err)
+	}
+	return c, nil
+}
+
+// pinOnly makes pin the only certificate cfg accepts, byte for byte. The
+// library adds a pin to the system CAs and sets the TLS server name to the
+// pin's first DNS name, so any CA-signed certificate for that name, on any
+// address, would pass and receive our requests (secret config included).
+// Chain and name checks are off because the exact leaf match replaces
+// them; VerifyConnection runs before the client sends its certificate or
+// any request. cfg is the transport's own config, used by the HTTP dialer
+// and the event websocket alike.
+func pinOnly(cfg *tls.Config, pin *x509.Certificate, file string) {
+	cfg.RootCAs = nil
+	cfg.InsecureSkipVerify = true
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) > 0 && bytes.Equal(cs.PeerCertificates[0].Raw, pin.Raw) {
+			return nil
+		}
+		return fmt.Errorf("the server's certificate is not the pinned server_cert %s", file)
+	}
 }
 
 // endpoint is one way to reach a target.

@@ -253,7 +253,7 @@ func TestConnectErrors(t *testing.T) {
 		{name: "untrusted", entry: &roster.Entry{URL: untrusted.URL, ClientCert: crt, ClientKey: key, ServerCert: pin},
 			want: []string{"failed to connect to n at " + untrusted.URL, "does not trust client certificate " + crt, "incus config trust add-certificate"}},
 		{name: "wrong pin", entry: &roster.Entry{URL: untrusted.URL, ClientCert: crt, ClientKey: key, ServerCert: otherPin},
-			want: []string{"failed to connect to n at " + untrusted.URL, "tls: failed to verify certificate"}, wantNot: []string{"does not trust"}},
+			want: []string{"failed to connect to n at " + untrusted.URL, "is not the pinned server_cert " + otherPin}, wantNot: []string{"does not trust"}},
 		{name: "bad key", entry: &roster.Entry{URL: untrusted.URL, ClientCert: crt, ClientKey: badKey, ServerCert: pin},
 			want: []string{"failed to connect to n at " + untrusted.URL}, wantNot: []string{"U0VDUkVU", "SECRET"}},
 		{name: "missing cert file", entry: &roster.Entry{URL: untrusted.URL, ClientCert: "/nonexistent/c.crt", ClientKey: key},
