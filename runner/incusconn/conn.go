@@ -13,10 +13,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	incus "github.com/lxc/incus/v6/client"
@@ -233,7 +235,7 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 		if time.Since(start) >= opts.ConnectTimeout {
 			return nil, fmt.Errorf("no answer within the connect timeout (%s): %w", opts.ConnectTimeout, err)
 		}
-		return nil, err
+		return nil, explain(ep, err)
 	}
 	tr.timeout.Store(int64(opts.RequestTimeout))
 	if ep.socket == "" && info.Auth != "trusted" {
@@ -318,6 +320,25 @@ func pinOnly(cfg *tls.Config, pin *x509.Certificate, file string) {
 		}
 		return fmt.Errorf("the server's certificate is not the pinned server_cert %s", file)
 	}
+}
+
+// explain gives the usual connect failures their way out; the cause stays
+// in the chain (and in the text, for the details).
+func explain(ep endpoint, err error) error {
+	var op *net.OpError
+	addr := ""
+	if errors.As(err, &op) && op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	switch {
+	case ep.socket != "" && errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("permission denied on the unix socket %s: run as root or as a member of the incus-admin group (or use the https url with a trusted client certificate): %w", ep.socket, err)
+	case ep.socket != "" && errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("nothing listens on the unix socket %s (is incusd running?): %w", ep.socket, err)
+	case ep.socket == "" && errors.Is(err, syscall.ECONNREFUSED) && addr != "":
+		return fmt.Errorf("connection refused by %s (is incusd running and listening there? see its core.https_address): %w", addr, err)
+	}
+	return err
 }
 
 // endpoint is one way to reach a target.
