@@ -35,6 +35,7 @@ import (
 
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -185,7 +186,7 @@ func (r *Recorder) Finish(results []*state.Result) {
 func saved(s *state.State, p *module.Plan) *State {
 	out := &State{Tag: s.Tag(), ID: s.ID, Comment: p.Comment, Fail: p.Fail, Private: compact(p.Private)}
 	if len(p.Changes) > 0 {
-		out.Changes, _ = report.MaskSecrets(p.Changes).(map[string]any)
+		out.Changes, _ = secret.MaskTree(p.Changes).(map[string]any)
 	}
 	return out
 }
