@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -57,6 +58,11 @@ type Options struct {
 	// Saved plans (statectl plan / apply --plan) and the watch loop's drift
 	// count use it. Plans made for prereq checks are not shown to it.
 	PlanCheck func(s *state.State, plan *module.Plan, prior []*state.Result) (*module.Plan, error)
+	// Secrets, if set, is the run's secret set: the engine adds every
+	// argument declared Secret to it and masks results with it, so the
+	// caller masks the same values in what it prints. Nil: the engine
+	// keeps its own.
+	Secrets *secret.Set
 }
 
 // Run is the outcome of Execute.
@@ -129,7 +135,7 @@ type executor struct {
 	results []*state.Result
 	// prereqBy[y] lists the states that prereq y: y fails if one of them did.
 	prereqBy [][]int
-	scrub    *scrubber
+	secrets  *secret.Set
 }
 
 // funcRef caches a registry lookup: Functions() may build its slice per call.
@@ -159,7 +165,11 @@ func newExecutor(c *state.Compiled, reg *module.Registry, opts Options) *executo
 			}
 		}
 	}
-	e.scrub = newScrubber(e.secrets())
+	e.secrets = opts.Secrets
+	if e.secrets == nil {
+		e.secrets = &secret.Set{}
+	}
+	e.addSecrets()
 	return e
 }
 
