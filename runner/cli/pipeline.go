@@ -241,6 +241,7 @@ func (a *app) execute(n *node, reg *module.Registry, c *state.Compiled, tune ...
 		Target:         mt,
 		DefaultTimeout: a.opts.timeout,
 		Now:            a.now,
+		Secrets:        &a.secrets.Set, // errors printed later mask Secret arguments too
 	}
 	for _, f := range tune {
 		f(&eo)
