@@ -6,6 +6,7 @@ import (
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/report"
 	"github.com/statectl/statectl/runner/run"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -117,7 +118,7 @@ func (a *app) pillarCmd(args []string) error {
 		if err != nil || a.opts.showSecrets {
 			return p, err
 		}
-		return report.MaskSecrets(p), nil
+		return secret.MaskTree(p), nil
 	})
 }
 

@@ -58,7 +58,7 @@ func (a *app) watchCmd(rest, all []string) error {
 	}
 	var log io.Writer = a.stdout
 	if a.opts.logFile != "" {
-		f, err := os.OpenFile(a.opts.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := openLogFile(a.opts.logFile)
 		if err != nil {
 			return &cliError{code: report.ExitError, err: fmt.Errorf("failed to open log file: %w", err)}
 		}
@@ -374,4 +374,10 @@ func oneLine(err error) string {
 		return ""
 	}
 	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}
+
+// openLogFile opens the watch log for appending, creating it 0600: pass
+// records name targets, states and errors, not for every local user.
+func openLogFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -60,6 +61,11 @@ type Options struct {
 	// Upstream is what earlier runs of the same session (other targets)
 	// planned or did; module calls see it before this run's own states.
 	Upstream []module.Upstream
+	// Secrets, if set, is the run's secret set: the engine adds every
+	// argument declared Secret to it and masks results with it, so the
+	// caller masks the same values in what it prints. Nil: the engine
+	// keeps its own.
+	Secrets *secret.Set
 }
 
 // Run is the outcome of Execute: the shared result model.
@@ -124,7 +130,7 @@ type executor struct {
 	results []*state.Result
 	// prereqBy[y] lists the states that prereq y: y fails if one of them did.
 	prereqBy [][]int
-	scrub    *scrubber
+	secrets  *secret.Set
 	// upstream is Options.Upstream plus this run's results so far, as
 	// module calls see them.
 	upstream []module.Upstream
@@ -158,7 +164,11 @@ func newExecutor(c *state.Compiled, reg *module.Registry, opts Options) *executo
 			}
 		}
 	}
-	e.scrub = newScrubber(e.secrets())
+	e.secrets = opts.Secrets
+	if e.secrets == nil {
+		e.secrets = &secret.Set{}
+	}
+	e.addSecrets()
 	return e
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/statectl/statectl/runner/engine"
 	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -907,5 +908,27 @@ func TestCallArgs(t *testing.T) {
 	call.Args["x"] = 2
 	if c.States[0].Args["x"] != 1 {
 		t.Errorf("compiled args changed through the call")
+	}
+}
+
+// TestSecretsShared: a run's secret set given in Options masks the caller's
+// values (a pillar secret quoted in a comment) in results, and receives the
+// engine's (arguments declared Secret) for the caller's own output.
+func TestSecretsShared(t *testing.T) {
+	const pw, pillarSecret = "hunter2-s3cr3t", "pillar-only-secret"
+	set := &secret.Set{}
+	set.Add(pillarSecret)
+	c := build(t,
+		st{id: "A", args: map[string]any{"password": pw}},
+		st{id: "B", args: map[string]any{"quote": "quoted " + pillarSecret}},
+	)
+	run := engine.Execute(context.Background(), c, module.NewRegistry(newFake("fake")), engine.Options{Secrets: set})
+	for _, r := range run.Results {
+		if strings.Contains(r.Comment+fmtAny(r.Changes), pillarSecret) {
+			t.Errorf("%s leaks the caller's secret: %s", r.ID, r.Comment)
+		}
+	}
+	if got := set.String("error: " + pw); got != "error: ******" {
+		t.Errorf("caller's set did not learn the Secret argument: %q", got)
 	}
 }

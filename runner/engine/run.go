@@ -37,15 +37,15 @@ func (e *executor) runState(ctx context.Context, i int) *state.Result {
 	start := e.now()
 	v := e.evaluate(ctx, i)
 	r := &state.Result{
-		Tag:       e.scrub.string(s.Tag()),
+		Tag:       e.secrets.String(s.Tag()),
 		ID:        s.ID,
 		SLS:       s.SLS,
-		Name:      e.scrub.string(s.Name),
+		Name:      e.secrets.String(s.Name),
 		Module:    s.Module,
 		Function:  s.Function,
 		Result:    v.result,
-		Changes:   e.scrub.changes(v.changes),
-		Comment:   e.scrub.string(v.comment),
+		Changes:   e.changes(v.changes),
+		Comment:   e.secrets.String(v.comment),
 		StartTime: start,
 		Duration:  e.now().Sub(start),
 		Action:    string(v.action),

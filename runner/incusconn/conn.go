@@ -6,13 +6,19 @@
 package incusconn
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	incus "github.com/lxc/incus/v6/client"
@@ -189,18 +195,24 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 			}
 		}
 	} else {
+		var pin *x509.Certificate
 		args := &incus.ConnectionArgs{
 			HTTPClient:    hc,
 			UserAgent:     opts.UserAgent,
 			SkipGetServer: true,
 			TransportWrapper: func(inner *http.Transport) incus.HTTPTransporter {
+				if pin != nil {
+					pinOnly(inner.TLSClientConfig, pin, t.creds.serverCert)
+				}
 				inner.DialTLSContext = tlsDialer(inner.TLSClientConfig, opts.ConnectTimeout)
 				tr = newTransport(inner, opts.Counter, opts.ConnectTimeout)
 				return tr
 			},
 		}
 		if err = t.creds.load(args); err == nil {
-			srv, err = incus.ConnectIncusWithContext(base, ep.url, args)
+			if pin, err = parsePin(args.TLSServerCert); err == nil {
+				srv, err = incus.ConnectIncusWithContext(base, ep.url, args)
+			}
 		}
 	}
 	if err != nil {
@@ -223,7 +235,7 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 		if time.Since(start) >= opts.ConnectTimeout {
 			return nil, fmt.Errorf("no answer within the connect timeout (%s): %w", opts.ConnectTimeout, err)
 		}
-		return nil, err
+		return nil, explain(ep, err)
 	}
 	tr.timeout.Store(int64(opts.RequestTimeout))
 	if ep.socket == "" && info.Auth != "trusted" {
@@ -273,6 +285,60 @@ func (c creds) untrustedErr() error {
 		return errors.New("the server does not trust this client: no client certificate configured (set client_cert/client_key in the roster, or create one with `incus remote generate-certificate`)")
 	}
 	return fmt.Errorf("the server does not trust client certificate %s; on the server run `incus config trust add-certificate %s`", c.clientCert, c.clientCert)
+}
+
+// parsePin parses the roster's server_cert (PEM; "" for none).
+func parsePin(pemText string) (*x509.Certificate, error) {
+	if pemText == "" {
+		return nil, nil
+	}
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return nil, errors.New("failed to read server certificate: no PEM certificate found")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read server certificate: %w", err)
+	}
+	return c, nil
+}
+
+// pinOnly makes pin the only certificate cfg accepts, byte for byte. The
+// library adds a pin to the system CAs and sets the TLS server name to the
+// pin's first DNS name, so any CA-signed certificate for that name, on any
+// address, would pass and receive our requests (secret config included).
+// Chain and name checks are off because the exact leaf match replaces
+// them; VerifyConnection runs before the client sends its certificate or
+// any request. cfg is the transport's own config, used by the HTTP dialer
+// and the event websocket alike.
+func pinOnly(cfg *tls.Config, pin *x509.Certificate, file string) {
+	cfg.RootCAs = nil
+	cfg.InsecureSkipVerify = true
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) > 0 && bytes.Equal(cs.PeerCertificates[0].Raw, pin.Raw) {
+			return nil
+		}
+		return fmt.Errorf("the server's certificate is not the pinned server_cert %s", file)
+	}
+}
+
+// explain gives the usual connect failures their way out; the cause stays
+// in the chain (and in the text, for the details).
+func explain(ep endpoint, err error) error {
+	var op *net.OpError
+	addr := ""
+	if errors.As(err, &op) && op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	switch {
+	case ep.socket != "" && errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("permission denied on the unix socket %s: run as root or as a member of the incus-admin group (or use the https url with a trusted client certificate): %w", ep.socket, err)
+	case ep.socket != "" && errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("nothing listens on the unix socket %s (is incusd running?): %w", ep.socket, err)
+	case ep.socket == "" && errors.Is(err, syscall.ECONNREFUSED) && addr != "":
+		return fmt.Errorf("connection refused by %s (is incusd running and listening there? see its core.https_address): %w", addr, err)
+	}
+	return err
 }
 
 // endpoint is one way to reach a target.

@@ -3,11 +3,15 @@ package incusconn
 import (
 	"context"
 	"encoding/pem"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,6 +248,8 @@ func TestConnectErrors(t *testing.T) {
 	crt, key := clientCert(t)
 	badKey := writeFile(t, filepath.Join(t.TempDir(), "bad.key"), "-----BEGIN EC PRIVATE KEY-----\nU0VDUkVUU0VDUkVU\n-----END EC PRIVATE KEY-----\n")
 	stuckURL := "https://" + stuck.Addr().String()
+	refused := closedPort(t)
+	deadSocket := deadUnixSocket(t)
 	tests := []struct {
 		name    string
 		entry   *roster.Entry
@@ -253,7 +259,7 @@ func TestConnectErrors(t *testing.T) {
 		{name: "untrusted", entry: &roster.Entry{URL: untrusted.URL, ClientCert: crt, ClientKey: key, ServerCert: pin},
 			want: []string{"failed to connect to n at " + untrusted.URL, "does not trust client certificate " + crt, "incus config trust add-certificate"}},
 		{name: "wrong pin", entry: &roster.Entry{URL: untrusted.URL, ClientCert: crt, ClientKey: key, ServerCert: otherPin},
-			want: []string{"failed to connect to n at " + untrusted.URL, "tls: failed to verify certificate"}, wantNot: []string{"does not trust"}},
+			want: []string{"failed to connect to n at " + untrusted.URL, "is not the pinned server_cert " + otherPin}, wantNot: []string{"does not trust"}},
 		{name: "bad key", entry: &roster.Entry{URL: untrusted.URL, ClientCert: crt, ClientKey: badKey, ServerCert: pin},
 			want: []string{"failed to connect to n at " + untrusted.URL}, wantNot: []string{"U0VDUkVU", "SECRET"}},
 		{name: "missing cert file", entry: &roster.Entry{URL: untrusted.URL, ClientCert: "/nonexistent/c.crt", ClientKey: key},
@@ -262,6 +268,10 @@ func TestConnectErrors(t *testing.T) {
 			want: []string{"failed to connect to n (tried 2 endpoints)", stuckURL + ": no answer within the connect timeout (200ms)", "; " + stuckURL}},
 		{name: "no socket", entry: &roster.Entry{Socket: "/nonexistent/unix.socket"},
 			want: []string{"failed to connect to n at unix:///nonexistent/unix.socket"}},
+		{name: "refused", entry: &roster.Entry{Addresses: []string{refused}},
+			want: []string{"failed to connect to n at https://" + refused, "connection refused by " + refused, "core.https_address"}},
+		{name: "socket without daemon", entry: &roster.Entry{Socket: deadSocket},
+			want: []string{"nothing listens on the unix socket " + deadSocket, "is incusd running?"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,5 +338,82 @@ func TestConnectCancelled(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s after the context ended", d)
+	}
+}
+
+// closedPort returns 127.0.0.1:PORT where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// deadUnixSocket returns a socket file nobody listens on (a stopped incusd).
+func deadUnixSocket(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "unix.socket")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	return path
+}
+
+// TestSocketPermissionDenied connects, as another uid, to a socket only root
+// may use (as incusd's is only for root and incus-admin): the error says
+// how to get access. The test binary re-runs itself as nobody.
+func TestSocketPermissionDenied(t *testing.T) {
+	if sock := os.Getenv("STATECTL_TEST_SOCKET"); sock != "" {
+		r := testRoster(map[string]*roster.Entry{"n": {Socket: sock}})
+		_, err := Connect(context.Background(), r, "n", Options{ConnectTimeout: time.Second, ConfigDir: filepath.Join(filepath.Dir(sock), "noconf")})
+		fmt.Printf("ERR: %v\n", err)
+		return
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run a child as another uid")
+	}
+	dir, err := os.MkdirTemp("", "statectl-sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "unix.socket")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := os.Chmod(sock, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "test.bin")
+	bin, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestSocketPermissionDenied$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "STATECTL_TEST_SOCKET="+sock)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	for _, want := range []string{"ERR: failed to connect to n at unix://" + sock, "permission denied on the unix socket " + sock, "run as root or as a member of the incus-admin group"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

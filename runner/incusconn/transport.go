@@ -175,8 +175,8 @@ func (b *cancelBody) Close() error {
 // waits 10 s for TCP and has no handshake deadline: a SIGSTOPped daemon
 // accepts TCP (the kernel does) and then never answers the handshake. Here
 // TCP connect and handshake together get at most timeout. Verification is
-// the library's: cfg pins the server certificate as the only root and names
-// it (its first DNS name) or falls back to the host.
+// cfg's: with a roster server_cert, an exact match of the pinned leaf
+// (pinOnly); without, the system CAs and the host name.
 func tlsDialer(cfg *tls.Config, timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		ctx, cancel := context.WithTimeout(ctx, timeout)

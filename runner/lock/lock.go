@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,12 @@ func DefaultDir() string {
 	if syscall.Access("/run", 2 /* W_OK */) == nil {
 		return "/run/statectl"
 	}
+	return tmpFallback()
+}
+
+// tmpFallback is the last resort of DefaultDir, in a directory every user
+// may write to.
+func tmpFallback() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("statectl-%d", os.Getuid()))
 }
 
@@ -111,9 +118,17 @@ func Acquire(ctx context.Context, dir string, h Holder, timeout time.Duration) (
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create lock dir: %w", err)
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	path := Path(dir, h.Target, h.Endpoint)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	// O_NOFOLLOW: a symlink planted at the lock path must not make us
+	// truncate and write the file it points to.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("failed to open lock file: %s is a symbolic link; refusing to follow it (remove it)", path)
+		}
 		return nil, fmt.Errorf("failed to open lock file: %w", err)
 	}
 	deadline := time.Now().Add(timeout)
@@ -150,6 +165,32 @@ func Acquire(ctx context.Context, dir string, h Holder, timeout time.Duration) (
 	return &Lock{f: f, path: path}, nil
 }
 
+// checkDir refuses a lock directory that another user could tamper with:
+// one that is world-writable (without the sticky bit) or, for the /tmp
+// fallback, any directory not owned by us, since another user can create
+// /tmp/statectl-UID first and then swap the lock files inside.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("failed to check lock dir: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || !fi.IsDir() {
+		return fmt.Errorf("failed to use lock dir %s: not a directory", dir)
+	}
+	uid := uint32(os.Getuid())
+	if st.Uid == uid {
+		return nil
+	}
+	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&os.ModeSticky == 0 {
+		return fmt.Errorf("refusing lock dir %s: it is world-writable and owned by uid %d, not by us (uid %d); remove it or give --lock-dir a directory of ours", dir, st.Uid, uid)
+	}
+	if filepath.Clean(dir) == tmpFallback() {
+		return fmt.Errorf("refusing lock dir %s: owned by uid %d, not by us (uid %d); another user may have created it: remove it or give --lock-dir", dir, st.Uid, uid)
+	}
+	return nil
+}
+
 // Release frees the lock. The file stays: removing it would let a waiter
 // lock an unlinked inode while a newcomer locks a new file.
 func (l *Lock) Release() error {
@@ -167,7 +208,12 @@ func (l *Lock) Path() string { return l.path }
 
 func readHolder(path string) Holder {
 	var h Holder
-	data, err := os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return h
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return h
 	}

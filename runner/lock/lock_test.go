@@ -110,3 +110,81 @@ func TestDefaultDir(t *testing.T) {
 		t.Errorf("DefaultDir = %s", got)
 	}
 }
+
+// TestAcquireRefusesSymlink: a symlink planted at the lock path is not
+// followed (before O_NOFOLLOW, Acquire truncated the victim and wrote the
+// holder into it).
+func TestAcquireRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, Path(dir, "node1", "")); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Acquire(context.Background(), dir, Holder{Target: "node1", Function: "state.apply"}, 0)
+	if err == nil {
+		l.Release()
+		t.Fatal("lock taken through a symlink")
+	}
+	if !strings.Contains(err.Error(), "is a symbolic link; refusing to follow it") {
+		t.Errorf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("victim changed: %q", b)
+	}
+}
+
+// TestAcquireChecksDir: lock directories another user can tamper with are
+// refused; ours, root's private ones and sticky shared ones are fine.
+func TestAcquireChecksDir(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to create directories owned by another uid")
+	}
+	const other = 12345
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // tmpFallback lives under os.TempDir()
+	tests := []struct {
+		name  string
+		dir   string
+		mode  os.FileMode
+		owner int
+		want  string // "" for accepted
+	}{
+		{"ours", filepath.Join(tmp, "ours"), 0o700, os.Getuid(), ""},
+		{"ours world-writable", filepath.Join(tmp, "ours-ww"), 0o777, os.Getuid(), ""},
+		{"other world-writable", filepath.Join(tmp, "other-ww"), 0o777, other, "world-writable and owned by uid 12345"},
+		{"other sticky", filepath.Join(tmp, "other-sticky"), 0o777 | os.ModeSticky, other, ""},
+		{"other private", filepath.Join(tmp, "other-private"), 0o755, other, ""},
+		{"fallback of another user", tmpFallback(), 0o755, other, "owned by uid 12345, not by us"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.Mkdir(tt.dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(tt.dir, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(tt.dir, tt.owner, tt.owner); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Acquire(context.Background(), tt.dir, Holder{Target: "n", Function: "state.apply"}, 0)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				l.Release()
+				return
+			}
+			if err == nil {
+				l.Release()
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.dir) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

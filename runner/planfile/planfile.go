@@ -29,11 +29,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -108,11 +110,25 @@ func Write(path string, f *File) error {
 	if err != nil {
 		return fmt.Errorf("failed to encode plan: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+	// A fresh temporary file (O_EXCL, 0600) in the target directory, then a
+	// rename: a fixed FILE.tmp name would let a symlink planted there
+	// redirect the write to any file we may write.
+	tf, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("failed to write plan: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	tmp := tf.Name()
+	_, err = tf.Write(append(data, '\n'))
+	if err == nil {
+		err = tf.Chmod(0o600)
+	}
+	if cerr := tf.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("failed to write plan: %w", err)
 	}
@@ -170,7 +186,7 @@ func (r *Recorder) Finish(results []*state.Result) {
 func saved(s *state.State, p *module.Plan) *State {
 	out := &State{Tag: s.Tag(), ID: s.ID, Comment: p.Comment, Fail: p.Fail, Private: compact(p.Private)}
 	if len(p.Changes) > 0 {
-		out.Changes, _ = report.MaskSecrets(p.Changes).(map[string]any)
+		out.Changes, _ = secret.MaskTree(p.Changes).(map[string]any)
 	}
 	return out
 }

@@ -140,3 +140,38 @@ func TestReadRejectsOtherVersions(t *testing.T) {
 		t.Fatalf("Read: %v", err)
 	}
 }
+
+// TestWriteIgnoresPlantedTmp: a symlink planted at the old fixed temporary
+// name (plan.json.tmp) pointing at another file is not followed; the plan
+// lands in plan.json, mode 0600, and no
+// temporary file is left behind. Before os.CreateTemp the write went
+// through the symlink and overwrote the victim.
+func TestWriteIgnoresPlantedTmp(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "plan.json")
+	if err := os.Symlink(victim, path+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(path, &File{Version: Version}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("victim overwritten: %q", b)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("plan file: %v, %v", fi, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "plan.json plan.json.tmp victim" {
+		t.Errorf("directory holds %v", names)
+	}
+}

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/parser"
+
+	"github.com/statectl/statectl/runner/secret"
 )
 
 // Error is a render failure, formatted as Salt formats it:
@@ -31,7 +32,7 @@ type Error struct {
 	// output when the YAML stage failed.
 	src string
 	// secrets are pillar values removed from the message and excerpt.
-	secrets []string
+	secrets *secret.Set
 }
 
 // Context returns up to five lines of the text either side of the bad line,
@@ -47,14 +48,14 @@ func (e *Error) Context() string {
 var secretLineRe = regexp.MustCompile(`^(\s*(?:-\s+)?["']?([^\s"':#][^"':]*)["']?\s*:\s+)(\S.*?)(    <=+)?$`)
 
 // maskSecretLines masks the value of every `key: value` line whose key
-// names a credential. The excerpt of a pillar file shows its source, where
-// the secrets are literal text that no rendered pillar has yet told us
-// about (the file failed to render).
+// names a credential (secret.Key). The excerpt of a pillar file shows its
+// source, where the secrets are literal text that no rendered pillar has
+// yet told us about (the file failed to render).
 func maskSecretLines(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		m := secretLineRe.FindStringSubmatch(l)
-		if m == nil || !secretKeyRe.MatchString(m[2]) {
+		if m == nil || !secret.Key(m[2]) {
 			continue
 		}
 		lines[i] = m[1] + maskLiteral(m[3]) + m[4]
@@ -70,7 +71,7 @@ var exprRe = regexp.MustCompile(`\{\{.*?\}\}|\{%.*?%\}`)
 // and is what a reader of a failed lookup needs to see.
 func maskLiteral(v string) string {
 	if !exprRe.MatchString(v) {
-		return "<redacted>"
+		return secret.Mask
 	}
 	var b strings.Builder
 	last := 0
@@ -81,7 +82,7 @@ func maskLiteral(v string) string {
 			return
 		}
 		i := strings.Index(s, core)
-		b.WriteString(s[:i] + "<redacted>" + s[i+len(core):])
+		b.WriteString(s[:i] + secret.Mask + s[i+len(core):])
 	}
 	for _, m := range exprRe.FindAllStringIndex(v, -1) {
 		lit(v[last:m[0]])
@@ -92,43 +93,17 @@ func maskLiteral(v string) string {
 	return b.String()
 }
 
-func (e *Error) redact(s string) string {
-	for _, v := range e.secrets {
-		s = strings.ReplaceAll(s, v, "<redacted>")
-	}
-	return s
-}
+func (e *Error) redact(s string) string { return e.secrets.String(s) }
 
-// secretKeyRe matches pillar keys whose values are treated as secrets.
-var secretKeyRe = regexp.MustCompile(`(?i)pass|secret|token|key|cred|cert`)
-
-// pillarSecrets lists the string values under secret-looking pillar keys,
-// longest first, so errors (which may quote rendered text) never show them.
-func pillarSecrets(ctx *Context) []string {
+// pillarSecrets collects the values under secret pillar keys, so errors
+// (which may quote rendered text) never show them.
+func pillarSecrets(ctx *Context) *secret.Set {
 	if ctx == nil {
 		return nil
 	}
-	var out []string
-	var walk func(x any, secret bool)
-	walk = func(x any, secret bool) {
-		switch v := x.(type) {
-		case map[string]any:
-			for k, e := range v {
-				walk(e, secret || secretKeyRe.MatchString(k))
-			}
-		case []any:
-			for _, e := range v {
-				walk(e, secret)
-			}
-		case string:
-			if secret && len(v) >= 4 {
-				out = append(out, v)
-			}
-		}
-	}
-	walk(ctx.Pillar, false)
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
+	s := &secret.Set{}
+	s.AddUnderKeys(ctx.Pillar)
+	return s
 }
 
 func (e *Error) Error() string {

@@ -7,16 +7,22 @@ import (
 
 func TestMaskSecretLines(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"cluster_password: hunter2", "cluster_password: <redacted>"},
-		{"  token: abc    <======================", "  token: <redacted>    <======================"},
-		{"  - api_key: xyz", "  - api_key: <redacted>"},
-		{`  "my_secret": "a b"`, `  "my_secret": <redacted>`},
+		{"cluster_password: hunter2", "cluster_password: ******"},
+		{"  token: abc    <======================", "  token: ******    <======================"},
+		{"  - api_key: xyz", "  - api_key: ******"},
+		{`  "my_secret": "a b"`, `  "my_secret": ******`},
 		{"password: {{ pillar['pw'] }}", "password: {{ pillar['pw'] }}"}, // the template, not a value
 		// A quoted lookup is the template too: the failing expression shows.
 		{`    - token: "{{ pillar['incus']['nope'] }}"    <===`, `    - token: "{{ pillar['incus']['nope'] }}"    <===`},
 		{`  password: 'x-{{ salt['pillar.get']('p') }}-{{ y }}'`, `  password: '<redacted>{{ salt['pillar.get']('p') }}<redacted>{{ y }}'`},
 		{`  password: "hunter2 {{ x }}"`, `  password: "<redacted> {{ x }}"`},
 		{"address: 10.0.0.1", "address: 10.0.0.1"},
+		// One key rule with every other view (secret.Key).
+		{"db_pass: pw1234", "db_pass: ******"},
+		{"  clusterPassword: pw1234", "  clusterPassword: ******"},
+		{"  user.apikey: k1234", "  user.apikey: ******"},
+		{"server_cert: /etc/statectl/cluster.crt", "server_cert: /etc/statectl/cluster.crt"}, // a public certificate
+		{"cluster.join_token_expiry: 3H", "cluster.join_token_expiry: 3H"},
 		{"tokens:", "tokens:"}, // a mapping follows: its keys are checked line by line
 		{"# password: in a comment", "# password: in a comment"},
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -76,7 +77,7 @@ func stateV1(r *state.Result) map[string]any {
 		"run_num":     r.RunNum,
 		"result":      result,
 		"status":      Status(r),
-		"changes":     MaskSecrets(changes),
+		"changes":     secret.MaskTree(changes),
 		"comment":     r.Comment,
 		"start_time":  r.StartTime.UTC().Format(time.RFC3339Nano),
 		"duration_ms": durationMS(r.Duration),

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -78,10 +79,10 @@ func changeLines(changes map[string]any) []string {
 	return out
 }
 
-func flattenChange(out *[]string, path string, v any, secret bool) {
+func flattenChange(out *[]string, path string, v any, masked bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		*out = append(*out, fmt.Sprintf("`%s`: %s", mdCode(path), mdValue(v, secret)))
+		*out = append(*out, fmt.Sprintf("`%s`: %s", mdCode(path), mdValue(v, masked)))
 		return
 	}
 	old, hasOld := m["old"]
@@ -93,11 +94,11 @@ func flattenChange(out *[]string, path string, v any, secret bool) {
 			// {old: {k: a}, new: {k: b}}: one line per key.
 			for _, k := range unionKeys(om, nm) {
 				*out = append(*out, fmt.Sprintf("`%s`: %s → %s", mdCode(join(path, k)),
-					mdValue(om[k], secret || SecretKey(k)), mdValue(nm[k], secret || SecretKey(k))))
+					mdValue(om[k], masked || secret.Key(k)), mdValue(nm[k], masked || secret.Key(k))))
 			}
 			return
 		}
-		*out = append(*out, fmt.Sprintf("`%s`: %s → %s", mdCode(path), mdValue(old, secret), mdValue(nw, secret)))
+		*out = append(*out, fmt.Sprintf("`%s`: %s → %s", mdCode(path), mdValue(old, masked), mdValue(nw, masked)))
 		return
 	}
 	keys := make([]string, 0, len(m))
@@ -106,7 +107,7 @@ func flattenChange(out *[]string, path string, v any, secret bool) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		flattenChange(out, join(path, k), m[k], secret || SecretKey(k))
+		flattenChange(out, join(path, k), m[k], masked || secret.Key(k))
 	}
 }
 
@@ -135,9 +136,9 @@ func join(path, k string) string {
 
 // mdValue renders a value as inline code: JSON, so strings are quoted and
 // null is visible.
-func mdValue(v any, secret bool) string {
-	if secret && v != nil {
-		return "`" + Mask + "`"
+func mdValue(v any, masked bool) string {
+	if masked && v != nil {
+		return "`" + secret.Mask + "`"
 	}
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -222,7 +223,7 @@ func TestStatesData(t *testing.T) {
 	golden(t, "states.yaml", buf.Bytes())
 }
 
-func TestMaskSecrets(t *testing.T) {
+func TestMaskTreeReport(t *testing.T) {
 	in := map[string]any{
 		"incus": map[string]any{
 			"cluster_members": map[string]any{
@@ -233,20 +234,21 @@ func TestMaskSecrets(t *testing.T) {
 				"cluster.join_token_expiry": "3H",
 				"core.https_address":        "[::]:8443",
 			}},
-			"tokens":      []any{map[string]any{"join_token": "abc"}},
-			"client_key":  "/etc/statectl/client.key",
-			"no_password": nil,
+			"tokens":          []any{map[string]any{"join_token": "abc"}},
+			"client_key_path": "/etc/statectl/client.key",
+			"client_key":      "-----BEGIN PRIVATE KEY-----",
+			"no_password":     nil,
 		},
 	}
-	got := MaskSecrets(in)
+	got := secret.MaskTree(in)
 	var buf bytes.Buffer
 	if err := WriteData(&buf, JSON, got); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, secret := range []string{"hunter2", "s3cret", "abc"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("secret %q printed:\n%s", secret, out)
+	for _, v := range []string{"hunter2", "s3cret", "abc", "BEGIN PRIVATE KEY"} {
+		if strings.Contains(out, v) {
+			t.Errorf("secret %q printed:\n%s", v, out)
 		}
 	}
 	for _, kept := range []string{"10.0.0.2", "3H", "[::]:8443", "/etc/statectl/client.key", `"no_password": null`} {
@@ -256,20 +258,7 @@ func TestMaskSecrets(t *testing.T) {
 	}
 	// The input is not modified.
 	if in["incus"].(map[string]any)["cluster_members"].(map[string]any)["node2"].(map[string]any)["cluster_password"] != "hunter2" {
-		t.Error("MaskSecrets modified its input")
-	}
-}
-
-func TestSecretKey(t *testing.T) {
-	tests := map[string]bool{
-		"password": true, "cluster_password": true, "core.trust_password": true, "oidc.client.secret": true,
-		"cluster_token": true, "Join-Token": true,
-		"cluster.join_token_expiry": false, "client_key": false, "token_file": false, "address": false, "passwords_ok": false,
-	}
-	for k, want := range tests {
-		if got := SecretKey(k); got != want {
-			t.Errorf("SecretKey(%q) = %v, want %v", k, got, want)
-		}
+		t.Error("MaskTree modified its input")
 	}
 }
 

@@ -34,6 +34,7 @@ func (s *Session) Execute(t *Target, c *state.Compiled, x Exec) *state.Run {
 		Now:            s.cfg.Now,
 		PlanCheck:      s.Secrets().hook(x.Check),
 		Upstream:       s.upstream,
+		Secrets:        &s.Secrets().Set, // errors printed later mask Secret arguments too
 	})
 	// Later targets' states see what this one did (a settings plan for
 	// node2 reads the join node2's member state planned).

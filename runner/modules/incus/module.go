@@ -168,40 +168,6 @@ func (m *Module) Apply(ctx context.Context, c *module.Call, p *module.Plan) (*mo
 	return o, nil
 }
 
-// maskChanges masks secret values anywhere in a changes tree.
-func maskChanges(mk *masker, v map[string]any) map[string]any {
-	if v == nil {
-		return nil
-	}
-	out := make(map[string]any, len(v))
-	for k, e := range v {
-		out[k] = maskAny(mk, e)
-	}
-	return out
-}
-
-func maskAny(mk *masker, v any) any {
-	switch t := v.(type) {
-	case string:
-		return mk.text(t)
-	case map[string]any:
-		return maskChanges(mk, t)
-	case []string:
-		out := make([]string, len(t))
-		for i, s := range t {
-			out[i] = mk.text(s)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = maskAny(mk, e)
-		}
-		return out
-	}
-	return v
-}
-
 // conn returns the run's connection to roster entry name.
 func (m *Module) conn(ctx context.Context, name string) (incus.InstanceServer, error) {
 	c, err := m.pool.Get(ctx, name)

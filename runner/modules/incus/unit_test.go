@@ -9,6 +9,7 @@ import (
 	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/secret"
 )
 
 func TestIsSecretKey(t *testing.T) {
@@ -81,7 +82,7 @@ func TestSettingsDiff(t *testing.T) {
 		"cluster.max_voters": change("5", "3"),
 		"user.new":           change(nil, "y"),
 		"user.old":           change("x", nil),
-		"loki.auth.password": change(mask, nil),
+		"loki.auth.password": change(secret.Mask, nil),
 	}
 	if !reflect.DeepEqual(changes, want) {
 		t.Fatalf("changes\n got %v\nwant %v", changes, want)
