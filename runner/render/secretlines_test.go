@@ -14,8 +14,8 @@ func TestMaskSecretLines(t *testing.T) {
 		{"password: {{ pillar['pw'] }}", "password: {{ pillar['pw'] }}"}, // the template, not a value
 		// A quoted lookup is the template too: the failing expression shows.
 		{`    - token: "{{ pillar['incus']['nope'] }}"    <===`, `    - token: "{{ pillar['incus']['nope'] }}"    <===`},
-		{`  password: 'x-{{ salt['pillar.get']('p') }}-{{ y }}'`, `  password: '<redacted>{{ salt['pillar.get']('p') }}<redacted>{{ y }}'`},
-		{`  password: "hunter2 {{ x }}"`, `  password: "<redacted> {{ x }}"`},
+		{`  password: 'x-{{ salt['pillar.get']('p') }}-{{ y }}'`, `  password: '******{{ salt['pillar.get']('p') }}******{{ y }}'`},
+		{`  password: "hunter2 {{ x }}"`, `  password: "****** {{ x }}"`},
 		{"address: 10.0.0.1", "address: 10.0.0.1"},
 		// One key rule with every other view (secret.Key).
 		{"db_pass: pw1234", "db_pass: ******"},
