@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/statectl/statectl/runner/plain"
 	"github.com/statectl/statectl/runner/state"
 )
 
@@ -100,42 +101,9 @@ func durationMS(d time.Duration) float64 {
 // from modules) into plain map[string]any, []any, string, bool, nil, int64
 // and float64, so every rendering sees the same data.
 func Normalize(v any) any {
-	switch v.(type) {
-	case nil, string, bool, int, int64, float64:
-		return v
+	if out, ok := plain.Of(v); ok {
+		return out
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Not JSON-encodable (e.g. a channel): show it rather than lose it.
-		return fmt.Sprint(v)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out any
-	if err := dec.Decode(&out); err != nil {
-		return fmt.Sprint(v)
-	}
-	return numbers(out)
-}
-
-func numbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return t.String()
-	}
-	return v
+	// Not JSON-encodable (e.g. a channel): show it rather than lose it.
+	return fmt.Sprint(v)
 }

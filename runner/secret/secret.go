@@ -6,7 +6,6 @@
 package secret
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+
+	"github.com/statectl/statectl/runner/plain"
 )
 
 // Mask replaces a secret wherever statectl prints or saves it.
@@ -131,7 +132,7 @@ func MaskTree(v any) any {
 		}
 		return out
 	}
-	g, ok := generic(v)
+	g, ok := plain.Of(v)
 	if !ok {
 		return v
 	}
@@ -280,7 +281,7 @@ func (s *Set) value(r *strings.Replacer, v any) any {
 		}
 		return t
 	}
-	g, ok := generic(v)
+	g, ok := plain.Of(v)
 	if !ok {
 		return r.Replace(fmt.Sprint(v))
 	}
@@ -361,7 +362,7 @@ func walk(v any, byKey bool, fn func(string, bool)) {
 			float32, float64, json.Number:
 			fn(fmt.Sprint(t), under)
 		default:
-			if g, ok := generic(v); ok {
+			if g, ok := plain.Of(v); ok {
 				rec(g, under)
 			} else {
 				fn(fmt.Sprint(v), under)
@@ -369,42 +370,4 @@ func walk(v any, byKey bool, fn func(string, bool)) {
 		}
 	}
 	rec(v, false)
-}
-
-// generic reads v through JSON into maps, slices and scalars, numbers as
-// int64 where they fit, else float64.
-func generic(v any) (any, bool) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var out any
-	if err := dec.Decode(&out); err != nil {
-		return nil, false
-	}
-	return numbers(out), true
-}
-
-func numbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return t.String()
-	}
-	return v
 }
