@@ -32,6 +32,7 @@ Usage:
   statectl grains TARGET            show the grains
   statectl modules [MODULE...]      list state modules, their functions and arguments
   statectl lab up|down|status       run a local lab of incusd daemons on loopback
+  statectl lab restart|reset NODE   restart a lab member, or wipe it to a fresh server
   statectl version                  print the version
   statectl help [COMMAND]           show help
 
@@ -102,6 +103,7 @@ statectl.yaml that does not match) is reported and exits 1. See
 docs/plugins.md.
 `,
 	"lab": `statectl lab up|down|status [--dir DIR] [--members N] [--prefix 127.0.0]
+statectl lab restart|reset NODE [--dir DIR]
 
 Runs real incusd daemons on loopback addresses (node1 on 127.0.0.11:8443,
 node2 on .12, ...; --prefix 127.0.1 moves them to 127.0.1.11 and up, next to
@@ -112,6 +114,11 @@ directory (default ./lab), so the shipped states can form a cluster:
   statectl apply 'node*' --roster lab/roster.yaml --pillar lab/pillar
   statectl lab status
   statectl lab down
+
+'lab restart NODE' stops a member's daemon and starts it again (a rolling
+restart, rehearsed); 'lab reset NODE' wipes it to a fresh, unclustered
+server at the same address (the way back for a member removed from its
+cluster while it was offline; the next apply joins it again).
 
 Needs root and incusd (make deps installs Incus).
 `,

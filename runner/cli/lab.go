@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/statectl/statectl/runner/lab"
 	"github.com/statectl/statectl/runner/report"
 )
 
-// labCmd is `statectl lab up|down|status`.
+const labUsage = "usage: statectl lab up|down|status [--dir DIR] [--members N] [--prefix 127.0.0]; statectl lab restart|reset NODE [--dir DIR]"
+
+// labCmd is `statectl lab up|down|status` and `statectl lab restart|reset NODE`.
 func (a *app) labCmd(args []string) error {
+	if len(args) == 2 && (args[0] == "restart" || args[0] == "reset") {
+		return a.labMember(args[0], args[1])
+	}
 	if len(args) != 1 {
-		return usageError("usage: statectl lab up|down|status [--dir DIR] [--members N] [--prefix 127.0.0]", "lab needs one of up, down, status")
+		return usageError(labUsage, "lab needs one of up, down, status, or restart/reset and a member name")
 	}
 	dir := a.opts.labDir
 	switch args[0] {
@@ -62,5 +68,40 @@ func (a *app) labCmd(args []string) error {
 		}
 		return tw.Flush()
 	}
-	return usageError("usage: statectl lab up|down|status", "unknown lab command %q", args[0])
+	if args[0] == "restart" || args[0] == "reset" {
+		return usageError(labUsage, "lab %s needs the member's name, e.g. 'statectl lab %s node2'", args[0], args[0])
+	}
+	return usageError(labUsage, "unknown lab command %q", args[0])
+}
+
+// labMember is `statectl lab restart NODE` (stop the daemon, start it
+// again, wait until it is ready) and `statectl lab reset NODE` (wipe the
+// member: a fresh, unclustered daemon at the same address).
+func (a *app) labMember(cmd, name string) error {
+	dir := a.opts.labDir
+	l, err := lab.Load(dir)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, os.ErrNotExist) {
+			hint = fmt.Sprintf("no lab in %s; start one with 'statectl lab up --dir %s'", dir, dir)
+		}
+		return &cliError{code: report.ExitError, err: err, hint: hint}
+	}
+	if _, ok := l.Member(name); !ok {
+		return &cliError{code: report.ExitError, err: fmt.Errorf("failed to %s lab member: no member %q in %s", cmd, name, dir),
+			hint: fmt.Sprintf("'statectl lab status --dir %s' lists the members", dir)}
+	}
+	if cmd == "restart" {
+		took, err := l.Restart(a.ctx, name)
+		if err != nil {
+			return &cliError{code: report.ExitError, err: err}
+		}
+		fmt.Fprintf(a.stdout, "lab member %s restarted and ready in %s\n", name, took.Round(time.Millisecond))
+		return nil
+	}
+	if err := l.Reset(a.ctx, name); err != nil {
+		return &cliError{code: report.ExitError, err: err}
+	}
+	fmt.Fprintf(a.stdout, "lab member %s reset: a fresh, unclustered server at its address; 'statectl apply %s' joins it again\n", name, name)
+	return nil
 }

@@ -80,39 +80,46 @@ var exitErrs sync.Map // pid -> error
 
 func (l *Lab) start() error {
 	for i := range l.Members {
-		m := &l.Members[i]
-		if err := os.MkdirAll(m.Dir, 0o711); err != nil {
-			return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
+		if err := l.startMember(&l.Members[i]); err != nil {
+			return err
 		}
-		logf, err := os.OpenFile(m.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
-		}
-		// The log is the daemon's stderr (warnings and up, and panics);
-		// --logfile as well would write every line twice.
-		cmd := exec.Command(l.Incusd, "--group", "root")
-		cmd.Env = append(cleanEnv(), "INCUS_DIR="+m.Dir)
-		cmd.Dir = m.Dir
-		cmd.Stdout = logf
-		cmd.Stderr = logf
-		// Own session: the daemon survives the terminal of `statectl lab
-		// up` and can be killed as a process group.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		err = cmd.Start()
-		logf.Close()
-		if err != nil {
-			return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
-		}
-		m.PID = cmd.Process.Pid
-		done := make(chan struct{})
-		children.Store(m.PID, done)
-		go func(pid int) {
-			if err := cmd.Wait(); err != nil {
-				exitErrs.Store(pid, err)
-			}
-			close(done)
-		}(m.PID)
 	}
+	return nil
+}
+
+// startMember starts m's daemon and records its PID in m.
+func (l *Lab) startMember(m *Member) error {
+	if err := os.MkdirAll(m.Dir, 0o711); err != nil {
+		return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
+	}
+	logf, err := os.OpenFile(m.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
+	}
+	// The log is the daemon's stderr (warnings and up, and panics);
+	// --logfile as well would write every line twice.
+	cmd := exec.Command(l.Incusd, "--group", "root")
+	cmd.Env = append(cleanEnv(), "INCUS_DIR="+m.Dir)
+	cmd.Dir = m.Dir
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	// Own session: the daemon survives the terminal of `statectl lab
+	// up` and can be killed as a process group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	logf.Close()
+	if err != nil {
+		return fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
+	}
+	m.PID = cmd.Process.Pid
+	done := make(chan struct{})
+	children.Store(m.PID, done)
+	go func(pid int) {
+		if err := cmd.Wait(); err != nil {
+			exitErrs.Store(pid, err)
+		}
+		close(done)
+	}(m.PID)
 	return nil
 }
 

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	incus "github.com/lxc/incus/v6/client"
 
 	"github.com/statectl/statectl/runner/lab"
 	"github.com/statectl/statectl/runner/lab/labtest"
@@ -157,4 +160,60 @@ func TestLabCluster(t *testing.T) {
 	}
 	t.Logf("clustered lab down in %s", time.Since(start).Round(time.Millisecond))
 	assertGone(t, l)
+}
+
+// TestLabRestartAndReset: restart brings a clustered member back into its
+// cluster under a new process; reset leaves a fresh, unclustered server at
+// the same address that still trusts the lab client certificate.
+func TestLabRestartAndReset(t *testing.T) {
+	l := labtest.Start(t, 3)
+	ctx := context.Background()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := l.Member("node2")
+	took, err := l.Restart(ctx, "node2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("node2 restarted in %s", took.Round(time.Millisecond))
+	after, _ := l.Member("node2")
+	if after.PID == before.PID {
+		t.Fatalf("node2 still has pid %d after a restart", after.PID)
+	}
+	if err := l.Reset(ctx, "node3"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"node1": true, "node2": true, "node3": false}
+	for _, s := range st {
+		if !s.Ready || s.Clustered != want[s.Name] {
+			t.Errorf("%s: ready=%v clustered=%v, want clustered=%v (%s)", s.Name, s.Ready, s.Clustered, want[s.Name], s.Error)
+		}
+	}
+	// The fresh node3 trusts the lab client over the network.
+	m3, _ := l.Member("node3")
+	crt, err1 := os.ReadFile(l.ClientCert)
+	key, err2 := os.ReadFile(l.ClientKey)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	c, err := incus.ConnectIncus(m3.URL(), &incus.ConnectionArgs{
+		TLSClientCert: string(crt), TLSClientKey: string(key), InsecureSkipVerify: true, SkipGetEvents: true,
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect()
+	srv, _, err := c.GetServer()
+	if err != nil || srv.Auth != "trusted" {
+		t.Fatalf("reset node3 does not trust the lab client over TLS: %v", err)
+	}
+	if _, err := l.Restart(ctx, "node9"); err == nil || !strings.Contains(err.Error(), "node1") {
+		t.Fatalf("restart of an unknown member: %v", err)
+	}
 }

@@ -216,9 +216,7 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 		if jinfo.name == c.Name && listedWithin(ctx, view.srv, c.Name, sentJoinWait) {
 			return planMemberPresent(ctx, m, c)
 		}
-		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
-			"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first",
-			c.Name, jinfo.name, view.via)}, nil
+		return &module.Plan{Fail: true, Comment: strandedMember(c.Name, jinfo.name, view.via)}, nil
 	}
 	// A join an earlier run sent may still be running on the joiner (the
 	// run was killed, or its cluster stopped answering): apply waits for
@@ -385,8 +383,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		}
 		out, err := joinedMeanwhile(actx, ctx, m, c, cs, "by a join that finished after the plan", want)
 		if out == nil && err == nil {
-			out = &module.Outcome{Failed: true, Comment: fmt.Sprintf(
-				"the server of roster entry %s is already clustered as member %s of a cluster %s does not list; remove it from that cluster first", c.Name, info.name, priv.Via)}
+			out = &module.Outcome{Failed: true, Comment: strandedMember(c.Name, info.name, priv.Via)}
 		}
 		return out, err
 	}
@@ -909,4 +906,15 @@ func pendingBootstrap(up []module.Upstream) (module.Upstream, bool) {
 		}
 	}
 	return module.Upstream{}, false
+}
+
+// strandedMember is the way out for a server that calls itself a cluster
+// member while the cluster reached through via does not list it: it was
+// removed while it was offline (Incus could not tell it to leave), or it
+// belongs to another cluster. Incus cannot join it as it is.
+func strandedMember(entry, member, via string) string {
+	return fmt.Sprintf("the server of roster entry %s is already clustered as member %s of a cluster %s does not list: "+
+		"it was removed from the cluster while it was offline, or it belongs to another cluster. "+
+		"Remove it from that other cluster if it has one; otherwise wipe the server (in a lab: statectl lab reset %s) and re-run, which joins it",
+		entry, member, via, entry)
 }
