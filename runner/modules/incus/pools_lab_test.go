@@ -1,0 +1,257 @@
+package incus_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	incusclient "github.com/lxc/incus/v6/client"
+	"github.com/lxc/incus/v6/shared/api"
+
+	"github.com/statectl/statectl/runner/module"
+)
+
+func getPool(t *testing.T, s incusclient.InstanceServer, name string) *api.StoragePool {
+	t.Helper()
+	p, _, err := s.GetStoragePool(name)
+	if err != nil {
+		t.Fatalf("failed to read pool %s: %v", name, err)
+	}
+	return p
+}
+
+// memberDirs makes an empty source directory per member.
+func memberDirs(t *testing.T, names ...string) map[string]string {
+	root := t.TempDir()
+	out := map[string]string{}
+	for _, n := range names {
+		out[n] = filepath.Join(root, n)
+		if err := os.Mkdir(out[n], 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestStoragePoolDirSaltWay creates a dir pool the Salt way: each member's
+// state carries its own source (its own pillar render). The first two only
+// add their pending entries and say the create waits; the last finishes it.
+// A re-run writes nothing; the driver cannot change; absent is refused while
+// a profile uses the pool.
+func TestStoragePoolDirSaltWay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	e.bootstrap("node2", "node3")
+	dirs := memberDirs(t, "node1", "node2", "node3")
+	c1 := e.client("node1")
+	call := func(target string) *module.Call {
+		return mkcall(target, "storage_pool_present", "local", map[string]any{
+			"driver": "dir", "description": "Local storage pool",
+			"config": map[string]any{"source": dirs[target]},
+		})
+	}
+
+	// Test mode on node1 says the cluster-wide create waits.
+	r := e.plan(e.mod, call("node1"))
+	if r.planErr != nil || r.plan.Action != module.Create || !strings.Contains(r.plan.Comment, "waits for node2, node3") {
+		t.Fatalf("plan on node1: %v %+v", r.planErr, r.plan)
+	}
+	e.mustApply(e.mod, call("node1"))
+	e.mustApply(e.mod, call("node2"))
+	if p := getPool(t, c1, "local"); p.Status != api.StoragePoolStatusPending {
+		t.Fatalf("status after two members: %s", p.Status)
+	}
+	r = e.mustApply(e.mod, call("node3"))
+	if _, ok := r.out.Changes["status"]; !ok {
+		t.Fatalf("last member did not create the pool: %+v", r.out)
+	}
+	p := getPool(t, c1, "local")
+	if p.Status != api.StoragePoolStatusCreated || p.Description != "Local storage pool" {
+		t.Fatalf("pool: %+v", p)
+	}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		if got := getPool(t, c1.UseTarget(n), "local").Config["source"]; got != dirs[n] {
+			t.Fatalf("source on %s: %q, want %q", n, got, dirs[n])
+		}
+	}
+
+	// A new run: converged on every member, zero writes.
+	m := e.newModule()
+	for _, n := range []string{"node1", "node2", "node3"} {
+		e.mustConverged(m, call(n))
+		if r := e.run(m, call(n)); r.writes != 0 || r.out != nil {
+			t.Fatalf("re-run on %s wrote: %+v", n, r)
+		}
+	}
+
+	// A description change is one untargeted update.
+	desc := call("node2")
+	desc.Args["description"] = "changed"
+	r = e.mustApply(m, desc)
+	if r.writes != 1 || getPool(t, c1, "local").Description != "changed" {
+		t.Fatalf("description update: %d writes, %+v", r.writes, r.out)
+	}
+
+	// The driver is immutable: the plan fails with the way out.
+	zfs := call("node1")
+	zfs.Args["driver"] = "zfs"
+	if r := e.plan(m, zfs); r.planErr != nil || !r.plan.Fail || !strings.Contains(r.plan.Comment, "incus.storage_pool_absent") {
+		t.Fatalf("driver change: %v %+v", r.planErr, r.plan)
+	}
+
+	// Absent is refused while a profile uses the pool, naming it.
+	if err := c1.CreateProfile(api.ProfilesPost{Name: "uses-local", ProfilePut: api.ProfilePut{Devices: map[string]map[string]string{
+		"root": {"type": "disk", "path": "/", "pool": "local"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	absent := mkcall("node2", "storage_pool_absent", "local", nil)
+	if r := e.plan(m, absent); r.planErr != nil || !r.plan.Fail || !strings.Contains(r.plan.Comment, "/1.0/profiles/uses-local") {
+		t.Fatalf("absent while used: %v %+v", r.planErr, r.plan)
+	}
+	if err := c1.DeleteProfile("uses-local"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustApply(m, absent)
+	if _, _, err := c1.GetStoragePool("local"); err == nil {
+		t.Fatal("pool still there after absent")
+	}
+	e.mustConverged(m, absent)
+}
+
+// TestStoragePoolMembersMap creates a pool from one state with an explicit
+// per-member map (a pillar written once for the cluster), finishes an
+// interrupted create (pending entries made by hand for two members) and an
+// Errored one (one member's source not empty), and converges afterwards.
+func TestStoragePoolMembersMap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	e.bootstrap("node2", "node3")
+	dirs := memberDirs(t, "node1", "node2", "node3")
+	c1 := e.client("node1")
+	call := mkcall("node1", "storage_pool_present", "shared", map[string]any{
+		"driver": "dir",
+		"members": map[string]any{
+			"node1": map[string]any{"source": dirs["node1"]},
+			"node2": map[string]any{"source": dirs["node2"]},
+			"node3": map[string]any{"source": dirs["node3"]},
+		},
+	})
+
+	// Interrupted: node1 and node2 have their entries, node3 and the
+	// cluster-wide create are missing.
+	for _, n := range []string{"node1", "node2"} {
+		if err := c1.UseTarget(n).CreateStoragePool(api.StoragePoolsPost{Name: "shared", Driver: "dir",
+			StoragePoolPut: api.StoragePoolPut{Config: map[string]string{"source": dirs[n]}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Errored: node3's source is not empty, so its create fails.
+	junk := filepath.Join(dirs["node3"], "junk")
+	if err := os.WriteFile(junk, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run(e.mod, call)
+	if r.applErr == nil && (r.out == nil || !r.out.Failed) {
+		t.Fatalf("create with a non-empty source did not fail: %+v", r)
+	}
+	if st := getPool(t, c1, "shared").Status; st != api.StoragePoolStatusErrored {
+		t.Fatalf("status after failed create: %s", st)
+	}
+	if err := os.Remove(junk); err != nil {
+		t.Fatal(err)
+	}
+	r = e.plan(e.newModule(), call)
+	if r.planErr != nil || r.plan.Changes["status"] == nil {
+		t.Fatalf("retry not planned: %v %+v", r.planErr, r.plan)
+	}
+	e.mustApply(e.newModule(), call)
+	if p := getPool(t, c1, "shared"); p.Status != api.StoragePoolStatusCreated {
+		t.Fatalf("retry: status %s", p.Status)
+	}
+	if got := getPool(t, c1.UseTarget("node3"), "shared").Config["source"]; got != dirs["node3"] {
+		t.Fatalf("node3 source %q", got)
+	}
+	m := e.newModule()
+	e.mustConverged(m, call)
+	// From another target too: the members map makes every member known.
+	other := mkcall("node3", "storage_pool_present", "shared", call.Args)
+	e.mustConverged(m, other)
+}
+
+// veth creates a veth pair for the test and removes it in Cleanup.
+func veth(t *testing.T, a, b string) {
+	t.Helper()
+	if out, err := exec.Command("ip", "link", "add", a, "type", "veth", "peer", "name", b).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add %s: %v: %s", a, err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", a).Run() })
+}
+
+// TestNetworkMacvlan creates a macvlan network whose parent differs per
+// member (veth interfaces this test creates; the lab's members share one
+// network namespace), converges it, and removes it.
+func TestNetworkMacvlan(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	e.bootstrap("node2", "node3")
+	c1 := e.client("node1")
+	parents := map[string]string{}
+	for i, n := range []string{"node1", "node2", "node3"} {
+		a := "stpm" + string(rune('a'+i)) + "0"
+		veth(t, a, "stpm"+string(rune('a'+i))+"1")
+		parents[n] = a
+	}
+	call := func(target string) *module.Call {
+		return mkcall(target, "network_present", "mv0", map[string]any{
+			"type": "macvlan", "description": "macvlan per member",
+			"config": map[string]any{"parent": parents[target], "mtu": "1400"},
+		})
+	}
+	for _, n := range []string{"node1", "node2", "node3"} {
+		e.mustApply(e.mod, call(n))
+	}
+	nw, _, err := c1.GetNetwork("mv0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nw.Status != api.NetworkStatusCreated || nw.Config["mtu"] != "1400" || nw.Description != "macvlan per member" {
+		t.Fatalf("network: %+v", nw)
+	}
+	for n, p := range parents {
+		got, _, err := c1.UseTarget(n).GetNetwork("mv0")
+		if err != nil || got.Config["parent"] != p {
+			t.Fatalf("parent on %s: %v %v", n, err, got)
+		}
+	}
+	m := e.newModule()
+	for _, n := range []string{"node1", "node2", "node3"} {
+		if r := e.run(m, call(n)); r.writes != 0 || r.out != nil || r.planErr != nil {
+			t.Fatalf("re-run on %s: %+v", n, r)
+		}
+	}
+	// A member-specific change goes to that member only.
+	veth(t, "stpmx0", "stpmx1")
+	moved := call("node2")
+	moved.Args["config"].(map[string]any)["parent"] = "stpmx0"
+	r := e.mustApply(m, moved)
+	if r.writes != 1 {
+		t.Fatalf("parent change: %d writes: %+v", r.writes, r.out)
+	}
+	if got, _, _ := c1.UseTarget("node2").GetNetwork("mv0"); got.Config["parent"] != "stpmx0" {
+		t.Fatalf("node2 parent: %v", got.Config)
+	}
+	if got, _, _ := c1.UseTarget("node1").GetNetwork("mv0"); got.Config["parent"] != parents["node1"] {
+		t.Fatalf("node1 parent changed: %v", got.Config)
+	}
+	// The type is immutable.
+	bad := call("node1")
+	bad.Args["type"] = "physical"
+	if r := e.plan(m, bad); !r.plan.Fail || !strings.Contains(r.plan.Comment, "incus.network_absent") {
+		t.Fatalf("type change: %+v", r.plan)
+	}
+	absent := mkcall("node1", "network_absent", "mv0", nil)
+	e.mustApply(m, absent)
+	e.mustConverged(m, absent)
+}
