@@ -255,3 +255,66 @@ func TestNetworkMacvlan(t *testing.T) {
 	e.mustApply(m, absent)
 	e.mustConverged(m, absent)
 }
+
+// TestSharedResourcesHighstate applies the shipped states (incus: members,
+// settings, pools, networks) to three lab members, one after the other,
+// with a pillar in the guide's shapes whose member-specific values come
+// from grains (the Salt way): node1 bootstraps and creates the pool and
+// the network on its one-member cluster, node2 and node3 answer their join
+// questions with their own source and parent, and a re-run over all
+// members writes nothing.
+func TestSharedResourcesHighstate(t *testing.T) {
+	t.Parallel()
+	c := newCLIEnv(t, 3)
+	root := t.TempDir()
+	for i, n := range []string{"node1", "node2", "node3"} {
+		veth(t, "stsh"+string(rune('1'+i))+"0", "stsh"+string(rune('1'+i))+"1")
+		if err := os.Mkdir(filepath.Join(root, n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shared := `incus:
+  storage_pools:
+    local:
+      driver: dir
+      config:
+        source: ` + root + `/{{ grains['id'] }}
+      description: Local storage pool
+  networks:
+    mv0:
+      network_type: macvlan
+      config:
+        parent: {{ grains['id']|replace('node', 'stsh') }}0
+        mtu: "1400"
+      description: macvlan per member
+`
+	if err := os.WriteFile(filepath.Join(c.pillar, "shared.sls"), []byte(shared), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.pillar, "top.sls"), []byte("base:\n  '*':\n    - incus\n    - shared\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"node1", "node2", "node3"} {
+		if r := c.statectl("apply", id); r.code != 0 {
+			t.Fatalf("apply %s: exit %d\n%s\n%s", id, r.code, r.stdout, r.stderr)
+		}
+	}
+	c1 := c.client("node1")
+	if p := getPool(t, c1, "local"); p.Status != api.StoragePoolStatusCreated || p.Description != "Local storage pool" {
+		t.Fatalf("pool: %+v", p)
+	}
+	nw, _, err := c1.GetNetwork("mv0")
+	if err != nil || nw.Status != api.NetworkStatusCreated || nw.Config["mtu"] != "1400" {
+		t.Fatalf("network: %v %+v", err, nw)
+	}
+	for i, n := range []string{"node1", "node2", "node3"} {
+		if got := getPool(t, c1.UseTarget(n), "local").Config["source"]; got != filepath.Join(root, n) {
+			t.Fatalf("source on %s: %q", n, got)
+		}
+		got, _, err := c1.UseTarget(n).GetNetwork("mv0")
+		if want := "stsh" + string(rune('1'+i)) + "0"; err != nil || got.Config["parent"] != want {
+			t.Fatalf("parent on %s: %v %v, want %s", n, err, got, want)
+		}
+	}
+	c.converged()
+}
