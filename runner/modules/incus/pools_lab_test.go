@@ -318,3 +318,35 @@ func TestSharedResourcesHighstate(t *testing.T) {
 	}
 	c.converged()
 }
+
+// TestStoragePoolMemberJoinsLater: a pool created on three members; a
+// fourth member listed in members is noted as not a member yet, joins
+// answering the pool's source question with its own value (as the
+// shipped cluster state does), and the pool state is then converged on
+// all four.
+func TestStoragePoolMemberJoinsLater(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 4)
+	e.bootstrap("node2", "node3")
+	dirs := memberDirs(t, "node1", "node2", "node3", "node4")
+	members := map[string]any{}
+	for n, d := range dirs {
+		members[n] = map[string]any{"source": d}
+	}
+	call := mkcall("node1", "storage_pool_present", "late", map[string]any{"driver": "dir", "members": members})
+	r := e.mustApply(e.mod, call)
+	if !strings.Contains(r.out.Comment, "node4, which is not a cluster member (yet)") {
+		t.Fatalf("comment: %s", r.out.Comment)
+	}
+	e.mustApply(e.mod, mkcall("node4", "cluster_member_present", "node4", map[string]any{
+		"address": e.addr("node4"), "cluster": []any{"node1"},
+		"member_config": []any{map[string]any{"entity": "storage-pool", "name": "late", "key": "source", "value": dirs["node4"]}},
+	}))
+	c1 := e.client("node1")
+	if got := getPool(t, c1.UseTarget("node4"), "late").Config["source"]; got != dirs["node4"] {
+		t.Fatalf("node4 source %q, want %q", got, dirs["node4"])
+	}
+	m := e.newModule()
+	e.mustConverged(m, call)
+	e.mustConverged(m, mkcall("node4", "storage_pool_present", "late", call.Args))
+}
