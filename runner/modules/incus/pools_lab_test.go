@@ -55,13 +55,14 @@ func TestStoragePoolDirSaltWay(t *testing.T) {
 
 	// Test mode on node1 says the cluster-wide create waits.
 	r := e.plan(e.mod, call("node1"))
-	if r.planErr != nil || r.plan.Action != module.Create || !strings.Contains(r.plan.Comment, "waits for node2, node3") {
+	if r.planErr != nil || r.plan.Action != module.Create || r.plan.Comment != "Storage pool local would be updated: pending entry on node1; the cluster-wide create waits for node2, node3, "+
+		"which still lack a pending entry (their own states add it, or list them in members); the last of them finishes it" {
 		t.Fatalf("plan on node1: %v %+v", r.planErr, r.plan)
 	}
 	e.mustApply(e.mod, call("node1"))
 	e.mustApply(e.mod, call("node2"))
-	if p := getPool(t, c1, "local"); p.Status != api.StoragePoolStatusPending {
-		t.Fatalf("status after two members: %s", p.Status)
+	if p := getPool(t, c1, "local"); p.Status != api.StoragePoolStatusPending || strings.Join(p.Locations, ",") != "node1,node2" {
+		t.Fatalf("after two members: status %s, locations %v", p.Status, p.Locations)
 	}
 	r = e.mustApply(e.mod, call("node3"))
 	if _, ok := r.out.Changes["status"]; !ok {
@@ -349,4 +350,23 @@ func TestStoragePoolMemberJoinsLater(t *testing.T) {
 	m := e.newModule()
 	e.mustConverged(m, call)
 	e.mustConverged(m, mkcall("node4", "storage_pool_present", "late", call.Args))
+}
+
+// TestStoragePoolStandalone: on a server that is not clustered the pool is
+// one create with every key, then converged with no write.
+func TestStoragePoolStandalone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 1)
+	dirs := memberDirs(t, "node1")
+	call := mkcall("node1", "storage_pool_present", "solo", map[string]any{
+		"driver": "dir", "description": "one", "config": map[string]any{"source": dirs["node1"]},
+	})
+	r := e.mustApply(e.mod, call)
+	if r.writes != 1 || r.plan.Action != module.Create {
+		t.Fatalf("create: %d writes, action %s", r.writes, r.plan.Action)
+	}
+	if p := getPool(t, e.client("node1"), "solo"); p.Config["source"] != dirs["node1"] || p.Description != "one" {
+		t.Fatalf("pool: %+v", p)
+	}
+	e.mustConverged(e.newModule(), call)
 }
