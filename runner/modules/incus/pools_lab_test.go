@@ -82,8 +82,14 @@ func TestStoragePoolDirSaltWay(t *testing.T) {
 	m := e.newModule()
 	for _, n := range []string{"node1", "node2", "node3"} {
 		e.mustConverged(m, call(n))
+		before := e.counter.Reads()
 		if r := e.run(m, call(n)); r.writes != 0 || r.out != nil {
 			t.Fatalf("re-run on %s wrote: %+v", n, r)
+		}
+		// The pool (untargeted: global keys) and the target's own entry
+		// (targeted: its source); the server answer is cached.
+		if reads := e.counter.Reads() - before; reads != 2 {
+			t.Errorf("no-op plan on %s: %d reads, want 2", n, reads)
 		}
 	}
 

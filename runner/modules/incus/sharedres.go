@@ -198,13 +198,20 @@ func (m *Module) planRes(ctx context.Context, c *call, k *resKind) (incus.Instan
 	if !info.clustered {
 		return s, m.planResSingle(c, k, cur, etag), nil
 	}
-	members, err := s.GetClusterMemberNames()
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to list cluster members: %w", err)
-	}
-	names := make([]string, 0, len(members))
-	for _, u := range members {
-		names = append(names, u[strings.LastIndex(u, "/")+1:])
+	var names []string
+	if cur != nil && cur.status == api.StoragePoolStatusCreated && k.targeted(a.typ) {
+		// Every member has an entry once the create ran (joins add
+		// theirs): the locations are the members, one read saved on
+		// every no-op run.
+		names = append(names, cur.locations...)
+	} else {
+		members, err := s.GetClusterMemberNames()
+		if err != nil {
+			return nil, nil, fmt.Errorf("failed to list cluster members: %w", err)
+		}
+		for _, u := range members {
+			names = append(names, u[strings.LastIndex(u, "/")+1:])
+		}
 	}
 	slices.Sort(names)
 	for _, mname := range sortedKeys(a.members) {
