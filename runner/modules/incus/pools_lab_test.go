@@ -376,3 +376,31 @@ func TestStoragePoolStandalone(t *testing.T) {
 	}
 	e.mustConverged(e.newModule(), call)
 }
+
+// TestStoragePoolMemberNotAnswering: with node3 frozen (still listed
+// Online) the plan fails naming it and nothing is written; once it
+// answers, a re-run creates the pool.
+func TestStoragePoolMemberNotAnswering(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	e.bootstrap("node2", "node3")
+	dirs := memberDirs(t, "node1", "node2", "node3")
+	members := map[string]any{}
+	for n, d := range dirs {
+		members[n] = map[string]any{"source": d}
+	}
+	call := mkcall("node1", "storage_pool_present", "frozen", map[string]any{"driver": "dir", "members": members})
+	thaw := e.freeze("node3")
+	r := e.run(e.newModule(), call)
+	if r.planErr != nil || !r.plan.Fail || !strings.Contains(r.plan.Comment, "node3") || r.writes != 0 {
+		t.Fatalf("plan with node3 frozen: %v, %d writes, %+v", r.planErr, r.writes, r.plan)
+	}
+	if _, _, err := e.client("node1").GetStoragePool("frozen"); err == nil {
+		t.Fatal("pool written while node3 did not answer")
+	}
+	thaw()
+	e.mustApply(e.newModule(), call)
+	if p := getPool(t, e.client("node1"), "frozen"); p.Status != api.StoragePoolStatusCreated {
+		t.Fatalf("status %s", p.Status)
+	}
+}

@@ -171,10 +171,33 @@ type resPlan struct {
 	changes map[string]any
 	notes   []string
 	fail    string
+	// clustered: the target is a cluster member.
+	clustered bool
 }
 
-// planRes reads the resource through the target and plans the steps.
+// planRes reads the resource through the target and plans the steps. On
+// a cluster, writes wait until every member answers: a member that stopped
+// answering (still listed Online until cluster.offline_threshold) would
+// hold a create half-done until the request times out, so the plan probes
+// the members first and fails naming it, with nothing written.
 func (m *Module) planRes(ctx context.Context, c *call, k *resKind) (incus.InstanceServer, *resPlan, error) {
+	s, p, err := m.planResSteps(ctx, c, k)
+	if err != nil || p.fail != "" || len(p.steps) == 0 || !p.clustered {
+		return s, p, err
+	}
+	stalled, err := m.stalledFor(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if stalled != "" {
+		p.fail = fmt.Sprintf("%s %s cannot be written now: %s; Incus would hold the request until they answer. "+
+			"Nothing was written: re-run once they answer, or once the cluster marks them offline (cluster.offline_threshold)",
+			capitalise(k.noun), c.Name, stalled)
+	}
+	return s, p, nil
+}
+
+func (m *Module) planResSteps(ctx context.Context, c *call, k *resKind) (incus.InstanceServer, *resPlan, error) {
 	a := c.args.(*resArgs)
 	tgt, s, err := m.targetConn(ctx, c)
 	if err != nil {
@@ -198,6 +221,7 @@ func (m *Module) planRes(ctx context.Context, c *call, k *resKind) (incus.Instan
 	if !info.clustered {
 		return s, m.planResSingle(c, k, cur, etag), nil
 	}
+	p.clustered = true
 	var names []string
 	if cur != nil && cur.status == api.StoragePoolStatusCreated && k.targeted(a.typ) {
 		// Every member has an entry once the create ran (joins add
