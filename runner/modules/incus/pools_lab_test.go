@@ -258,9 +258,33 @@ func TestNetworkMacvlan(t *testing.T) {
 	if r := e.plan(m, bad); !r.plan.Fail || !strings.Contains(r.plan.Comment, "incus.network_absent") {
 		t.Fatalf("type change: %+v", r.plan)
 	}
+	// Absent is refused while a profile uses the network, naming it.
+	if err := c1.CreateProfile(api.ProfilesPost{Name: "uses-mv0", ProfilePut: api.ProfilePut{Devices: map[string]map[string]string{
+		"eth0": {"type": "nic", "network": "mv0"}}}}); err != nil {
+		t.Fatal(err)
+	}
 	absent := mkcall("node1", "network_absent", "mv0", nil)
+	if r := e.plan(m, absent); r.planErr != nil || !r.plan.Fail || !strings.Contains(r.plan.Comment, "/1.0/profiles/uses-mv0") {
+		t.Fatalf("absent while used: %v %+v", r.planErr, r.plan)
+	}
+	if err := c1.DeleteProfile("uses-mv0"); err != nil {
+		t.Fatal(err)
+	}
 	e.mustApply(m, absent)
 	e.mustConverged(m, absent)
+
+	// A physical network from one state with a per-member map: every
+	// pending entry and the create in one apply.
+	phys := mkcall("node2", "network_present", "ph0", map[string]any{"type": "physical", "members": map[string]any{
+		"node1": map[string]any{"parent": "stpma1"}, "node2": map[string]any{"parent": "stpmb1"}, "node3": map[string]any{"parent": "stpmc1"},
+	}})
+	if r := e.mustApply(m, phys); r.writes != 4 {
+		t.Fatalf("physical: %d writes, want 3 pending entries and the create: %+v", r.writes, r.out)
+	}
+	if got, _, err := c1.UseTarget("node3").GetNetwork("ph0"); err != nil || got.Status != api.NetworkStatusCreated || got.Config["parent"] != "stpmc1" {
+		t.Fatalf("ph0 on node3: %v %+v", err, got)
+	}
+	e.mustConverged(e.newModule(), phys)
 }
 
 // TestSharedResourcesHighstate applies the shipped states (incus: members,
