@@ -14,3 +14,6 @@ base:
     - hybrid
   'G@incus_scenario:grains':
     - grains
+  'G@incus_scenario:shared':
+    - basic
+    - shared

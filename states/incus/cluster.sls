@@ -80,11 +80,17 @@ incus-cluster-member-{{ id }}:
 {%-   if via %}
     - cluster: {{ via|tojson }}
 {%-   endif %}
-{%-   for arg in ['cluster_token', 'cluster_password', 'description', 'failure_domain', 'groups', 'roles', 'config', 'member_config'] %}
+{%-   for arg in ['cluster_token', 'cluster_password', 'description', 'failure_domain', 'groups', 'roles', 'config'] %}
 {%-     if arg in spec %}
     - {{ arg }}: {{ spec[arg]|tojson }}
 {%-     endif %}
 {%-   endfor %}
+{#-   Join answers: the target's own pool and network values (map.jinja),
+      then the member's explicit member_config, which wins. #}
+{%-   set answers = incus.join_answers + (spec.get('member_config') or []) %}
+{%-   if answers %}
+    - member_config: {{ answers|tojson }}
+{%-   endif %}
 {%-   if incus.bootstrap == id %}
     - require:
       - incus: incus-cluster-bootstrap

@@ -1,7 +1,9 @@
 // Package incus is the built-in `incus` state module: cluster membership
 // (cluster_enabled, cluster_member_present, cluster_member_absent) and
 // server settings (settings_present, settings_managed, settings_config,
-// settings_absent), with the Salt formula's function names.
+// settings_absent) and the cluster's shared resources (storage_pool_present,
+// storage_pool_absent, network_present, network_absent), with the Salt
+// formula's function names.
 //
 // Every function follows the same discipline: Plan only reads (test mode
 // sends no write request) and records the ETags it read in Plan.Private;
@@ -84,6 +86,10 @@ func functions() []*function {
 		settingsManaged,
 		settingsConfig,
 		settingsAbsent,
+		storagePoolPresent,
+		storagePoolAbsent,
+		networkPresent,
+		networkAbsent,
 	}
 }
 

@@ -38,6 +38,7 @@ func TestShippedStates(t *testing.T) {
 		{"large", []string{"node-01", "node-02", "node-05"}, []string{"172.16.0.101", "172.16.0.102", "172.16.0.105"}},
 		{"hybrid", []string{"compute-01", "storage-01", "network-01"}, []string{"10.0.1.101", "10.0.1.111", "10.0.1.121"}},
 		{"grains", []string{"incus-node1", "incus-node2", "incus-node4"}, []string{"10.1.0.11", "10.1.0.12", "10.1.0.14"}},
+		{"shared", []string{"node1", "node2"}, []string{"192.168.1.101", "192.168.1.102"}},
 	}
 	for _, tc := range cases {
 		for i, id := range tc.ids {
