@@ -12,6 +12,7 @@ import (
 
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/modules/cmd"
 	"github.com/statectl/statectl/runner/modules/incus"
 	"github.com/statectl/statectl/runner/modules/testmod"
 	"github.com/statectl/statectl/runner/render"
@@ -105,7 +106,7 @@ func Open(ctx context.Context, cfg Config) *Session {
 	}
 	s.roster, s.rosterErr = r, err
 	s.pool = incusconn.NewPool(r, incusconn.Options{Counter: cfg.Counter})
-	s.reg = module.NewRegistry(testmod.New(), incus.NewWithPool(r, s.pool))
+	s.reg = module.NewRegistry(testmod.New(), incus.NewWithPool(r, s.pool), cmd.New())
 	if cfg.Plugins != nil {
 		s.reg.SetResolver(cfg.Plugins)
 	}
