@@ -242,11 +242,6 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 	if !m.noJoinChecks && wedgedJoiner(ctx, js) {
 		return &module.Plan{Fail: true, Comment: wedgedComment(c.Name)}, nil
 	}
-	if st, err := m.awaitStaleRaft(ctx, view, addr, staleRaftWait); err != nil {
-		return nil, err
-	} else if st != nil {
-		return &module.Plan{Fail: true, Comment: staleRaftComment(c.Name, addr, st, staleRaftWait)}, nil
-	}
 	members, err := view.srv.GetClusterMembers()
 	if err != nil {
 		return nil, fmt.Errorf("failed to list cluster members: %w", err)
@@ -266,6 +261,13 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
 			"cluster member %s cannot join now: %s; a join would stall until they answer. Re-run once they do, or once the cluster marks them offline (cluster.offline_threshold)",
 			c.Name, l.describeDown(l.stalled))}, nil
+	}
+	// Every member answers by now, the leader too.
+	wait := staleRaftWait(view.info)
+	if st, err := m.awaitStaleRaft(ctx, view, addr, wait); err != nil {
+		return nil, err
+	} else if st != nil {
+		return &module.Plan{Fail: true, Comment: staleRaftComment(c.Name, addr, st, wait)}, nil
 	}
 	changes := joinChanges(c.Name, addr, want)
 	comment := fmt.Sprintf("Cluster member %s would join the cluster of %s at %s", c.Name, view.via, addr)
@@ -412,10 +414,11 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		if info, err := within(ctx, func() (*serverInfo, error) { return readServer(cs) }); err == nil {
 			view.info = info
 		}
-		if st, err := m.awaitStaleRaft(ctx, view, addr, staleRaftWait); err != nil {
+		wait := staleRaftWait(view.info)
+		if st, err := m.awaitStaleRaft(ctx, view, addr, wait); err != nil {
 			return nil, err
 		} else if st != nil {
-			return &module.Outcome{Failed: true, Comment: staleRaftComment(c.Name, addr, st, staleRaftWait)}, nil
+			return &module.Outcome{Failed: true, Comment: staleRaftComment(c.Name, addr, st, wait)}, nil
 		}
 		if rows, err := pendingMembers(ctx, cs, c.Name, addr); err == nil && len(rows) > 0 {
 			return &module.Outcome{Failed: true, Comment: pendingComment(c.Name, rows)}, nil

