@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,19 +83,23 @@ func TestNoSecondCluster(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	r := e.mustRun(report.ExitOK, "apply", "node1", "incus.cluster", "--test")
-	if !strings.Contains(r.stdout, "Not bootstrapping node1: the cluster of node2 already exists") || r.writes != 0 {
-		t.Fatalf("--test after the removal (%d writes):\n%s", r.writes, r.stdout)
+	r := e.run("apply", "node1", "incus.cluster", "--test")
+	if m := staleRaftNode.FindStringSubmatch(r.stdout); m != nil {
+		// Removing the leader can leave its raft node in the cluster's
+		// raft configuration (seen in CI under load; Incus does not drop
+		// it). A join at that address would fail and wedge node1, so
+		// statectl refuses it and says what to do: do it, as an
+		// operator would, and go on.
+		t.Logf("the cluster kept node1's raft node; removing it on the leader %s as the comment says", m[1])
+		if _, _, err := e.client(m[1]).RawQuery("DELETE", "/internal/cluster/raft-node/"+m[2], nil, ""); err != nil && !strings.Contains(err.Error(), "No raft node") {
+			t.Fatalf("remove-raft-node %s on %s: %v", m[2], m[1], err)
+		}
+		r = e.run("apply", "node1", "incus.cluster", "--test")
+	}
+	if r.code != report.ExitOK || !strings.Contains(r.stdout, "Not bootstrapping node1: the cluster of node2 already exists") || r.writes != 0 {
+		t.Fatalf("--test after the removal (exit %d, %d writes):\n%s", r.code, r.writes, r.stdout)
 	}
 	r = e.run("apply", "node1", "incus.cluster")
-	if r.code != report.ExitOK && strings.Contains(r.stdout, "server address already in use") {
-		// Incus 6.0.4 drops a removed member's database node a little
-		// after the removal; until then a re-join is refused, and the
-		// re-run the comment asks for joins. No second cluster either way.
-		t.Logf("re-join refused while the cluster forgets node1's database node; re-running")
-		time.Sleep(2 * time.Second)
-		r = e.run("apply", "node1", "incus.cluster")
-	}
 	if r.code != report.ExitOK || !strings.Contains(r.stdout, "Cluster member node1 joined") {
 		t.Fatalf("apply after the removal:\n%s", r.stdout)
 	}
@@ -108,6 +113,11 @@ func TestNoSecondCluster(t *testing.T) {
 		t.Fatalf("re-apply wrote %d times:\n%s", r.writes, r.stdout)
 	}
 }
+
+// staleRaftNode matches statectl's comment for a join refused because the
+// cluster's raft configuration still holds the joiner's address: the
+// leader and the address to remove there.
+var staleRaftNode = regexp.MustCompile("on the leader (\\S+) with `incus admin cluster remove-raft-node (\\S+)`")
 
 // TestSavedPlanSeveralTargets: a cluster-wide setting planned for every
 // member is applied once by `apply --plan`; applying it for the first

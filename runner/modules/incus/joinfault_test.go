@@ -3,6 +3,8 @@ package incus_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,10 @@ import (
 
 	"github.com/statectl/statectl/runner/cli"
 )
+
+// staleRaftAdvice matches the refusal of a join at an address the
+// cluster's raft configuration still holds: the leader and the address.
+var staleRaftAdvice = regexp.MustCompile("on the leader (\\S+) with `incus admin cluster remove-raft-node (\\S+)`")
 
 // applyJoin runs `statectl apply node3 join` in process with extra flags
 // and returns the exit code and the join state's result.
@@ -102,20 +108,34 @@ func TestJoinResultUnderFaults(t *testing.T) {
 	// The joiner frozen 0-400 ms after it accepted the join.
 	for round, delay := range []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
 		j := p.client("node3")
-		done := make(chan struct{})
-		var thaw func()
-		go func() {
-			defer close(done)
-			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
-				if len(joiningOps(t, j)) > 0 {
-					time.Sleep(delay)
-					thaw = p.freeze("node3")
-					return
+		attempt := func() (int, map[string]any, func()) {
+			done := make(chan struct{})
+			var thaw func()
+			go func() {
+				defer close(done)
+				for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+					if len(joiningOps(t, j)) > 0 {
+						time.Sleep(delay)
+						thaw = p.freeze("node3")
+						return
+					}
 				}
+			}()
+			code, r := p.applyJoin("--timeout", "3s")
+			<-done
+			return code, r, thaw
+		}
+		code, r, thaw := attempt()
+		if m := staleRaftAdvice.FindStringSubmatch(fmt.Sprint(r["comment"])); thaw == nil && m != nil {
+			// The faulted join of the round before left node3's raft
+			// node behind, and the join is refused (rejoin.go): clear it
+			// as the comment says and run this round again.
+			t.Logf("round %d: removing the raft node the round before left, as the comment says", round)
+			if _, _, err := p.client(m[1]).RawQuery("DELETE", "/internal/cluster/raft-node/"+m[2], nil, ""); err != nil && !strings.Contains(err.Error(), "No raft node") {
+				t.Fatalf("remove-raft-node: %v", err)
 			}
-		}()
-		code, r := p.applyJoin("--timeout", "3s")
-		<-done
+			code, r, thaw = attempt()
+		}
 		if thaw == nil {
 			t.Fatalf("round %d: the join was never seen running on node3 (exit %d: %v)", round, code, r["comment"])
 		}

@@ -233,6 +233,13 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 			Send:    joinSend(view.via, addr),
 		}, nil
 	}
+	// A failed join can leave the joiner unable to join again, and the
+	// cluster a raft node at its address that makes any join fail that
+	// way (see rejoin.go): say so instead of starting a join that fails
+	// or hangs.
+	if !m.noJoinChecks && wedgedJoiner(ctx, js) {
+		return &module.Plan{Fail: true, Comment: wedgedComment(c.Name)}, nil
+	}
 	members, err := view.srv.GetClusterMembers()
 	if err != nil {
 		return nil, fmt.Errorf("failed to list cluster members: %w", err)
@@ -252,6 +259,13 @@ func planJoin(ctx context.Context, m *Module, c *call, view *clusterView, addr s
 		return &module.Plan{Fail: true, Comment: fmt.Sprintf(
 			"cluster member %s cannot join now: %s; a join would stall until they answer. Re-run once they do, or once the cluster marks them offline (cluster.offline_threshold)",
 			c.Name, l.describeDown(l.stalled))}, nil
+	}
+	// Every member answers by now, the leader too.
+	wait := staleRaftWait(view.info)
+	if st, err := m.awaitStaleRaft(ctx, view, addr, wait); err != nil {
+		return nil, err
+	} else if st != nil {
+		return &module.Plan{Fail: true, Comment: staleRaftComment(c.Name, addr, st, wait)}, nil
 	}
 	changes := joinChanges(c.Name, addr, want)
 	comment := fmt.Sprintf("Cluster member %s would join the cluster of %s at %s", c.Name, view.via, addr)
@@ -387,6 +401,26 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		}
 		return out, err
 	}
+	// The plan's checks again (a saved plan may be old), and the pending
+	// member rows, which only a POST can read: see rejoin.go.
+	if !m.noJoinChecks && wedgedJoiner(ctx, js) {
+		return &module.Outcome{Failed: true, Comment: wedgedComment(c.Name)}, nil
+	}
+	if priv.Via != "" && !m.noJoinChecks {
+		view := &clusterView{via: priv.Via, srv: cs}
+		if info, err := within(ctx, func() (*serverInfo, error) { return readServer(cs) }); err == nil {
+			view.info = info
+		}
+		wait := staleRaftWait(view.info)
+		if st, err := m.awaitStaleRaft(ctx, view, addr, wait); err != nil {
+			return nil, err
+		} else if st != nil {
+			return &module.Outcome{Failed: true, Comment: staleRaftComment(c.Name, addr, st, wait)}, nil
+		}
+		if rows, err := pendingMembers(ctx, cs, c.Name, addr); err == nil && len(rows) > 0 {
+			return &module.Outcome{Failed: true, Comment: pendingComment(c.Name, rows)}, nil
+		}
+	}
 	if priv.Via != "" {
 		// A run killed between minting and sending (SIGKILL) left a
 		// live token no code of its own could revoke: this run does.
@@ -419,6 +453,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 	// result says what happened, not what the interrupted call saw.
 	actx, cancel := afterCtx(ctx)
 	defer cancel()
+	joinFailed := false // the joiner's join operation ended in failure
 	if joinErr != nil {
 		why := cutShort(ctx)
 		if why != "" {
@@ -436,6 +471,8 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 				joinErr = nil
 			case errors.Is(err, context.DeadlineExceeded):
 				notes = append(notes, fmt.Sprintf("the join is still running on %s (operation %s): it finishes once every cluster member answers, or fails; re-run to check, a re-run waits for it", c.Name, joinOp))
+			case !errors.Is(err, context.Canceled):
+				joinFailed = true
 			}
 			wcancel()
 		}
@@ -480,11 +517,19 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 			switch fate, err := revokeToken(actx, cs, tokOpID); {
 			case err != nil:
 				comment += fmt.Sprintf(" (failed to revoke the join token, operation %s: %v; delete it with `incus operation delete %s`)", tokOpID, err, tokOpID)
+			case fate == "used" && joinFailed:
+				comment += " (the join token was used by the failed join)"
 			case fate == "used":
 				comment += " (the join token was used: Incus may still complete the join once every member, the joiner included, answers; re-run to check)"
 			default:
 				comment += " (join token revoked)"
 			}
+			if joinFailed {
+				comment += cleanupFailedJoin(actx, cs, c.Name, addr)
+			}
+		}
+		if joinFailed && wedgedJoiner(actx, js) {
+			comment += "; " + wedgedComment(c.Name)
 		}
 		return &module.Outcome{Failed: true, Comment: note(comment)}, nil
 	}

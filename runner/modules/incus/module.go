@@ -41,6 +41,9 @@ type Module struct {
 	pool   *incusconn.Pool
 	// ownPool is set when New made the pool: Close closes it.
 	ownPool bool
+	// noJoinChecks skips the checks for join leftovers (rejoin.go), so
+	// tests can make a join fail the way they prevent.
+	noJoinChecks bool
 }
 
 var _ module.Module = (*Module)(nil)
