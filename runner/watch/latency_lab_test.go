@@ -10,18 +10,20 @@ import (
 )
 
 // drift makes one out-of-band `incus config set` on node3 and waits for
-// the pass that corrects it; it returns the time from just before the set
-// to the end of that pass, and the number of records so far. The pass's
-// record says when it started and how long it took.
-func (e *env) drift(w *watcher, seen int, value string) (watch.Record, time.Duration, int) {
+// the pass that corrects it. It returns that pass's record, the time from
+// the set's return to the end of the pass (detection to correction: Incus
+// sends the event just before it answers), how long the set itself took,
+// and the number of records so far.
+func (e *env) drift(w *watcher, seen int, value string) (rec watch.Record, lat, set time.Duration, n int) {
 	e.t.Helper()
 	t0 := time.Now()
 	e.setConfig("node3", driftKey, value)
-	rec, seen := w.waitRecord(seen, time.Minute, func(r watch.Record) bool { return r.Corrected > 0 })
+	set = time.Since(t0).Round(time.Millisecond)
+	rec, n = w.waitRecord(seen, time.Minute, func(r watch.Record) bool { return r.Corrected > 0 })
 	if v := e.config("node3", driftKey); v != "0" {
 		e.t.Fatalf("%s = %q after the correction, want 0", driftKey, v)
 	}
-	return rec, since(rec, t0), seen
+	return rec, since(rec, t0) - set, set, n
 }
 
 // TestWatchReactsOnFirstEvent: with default flags, each of 5 drifts is
@@ -36,7 +38,7 @@ func TestWatchReactsOnFirstEvent(t *testing.T) {
 	_, seen := w.waitRecord(0, time.Minute, func(watch.Record) bool { return true })
 	w.waitStderr("node3: following events via node3", 10*time.Second)
 	for i := 1; i <= 5; i++ {
-		rec, lat, n := e.drift(w, seen, fmt.Sprint(i))
+		rec, lat, _, n := e.drift(w, seen, fmt.Sprint(i))
 		if rec.Trigger != watch.Event || rec.Drift != 1 || rec.Corrected != 1 || rec.Writes == 0 || rec.Outcome != "ok" {
 			t.Fatalf("drift %d: correction pass %+v", i, rec)
 		}
@@ -58,8 +60,11 @@ func TestWatchReactsOnFirstEvent(t *testing.T) {
 // BenchmarkWatchDriftToCorrection measures, with default flags, the time
 // from an out-of-band `incus config set` on a 3-member lab to the end of
 // the watch pass that corrects it, over 20 drifts (`make bench-watch`).
-// It reports the median and the 95th percentile (nearest rank) in ms, and
-// the passes that corrected nothing (there should be none).
+// It reports the median and the 95th percentile (nearest rank) in ms,
+// from the set's return (p50-ms, p95-ms: detection to correction) and from
+// its start (cmd-p50-ms, cmd-p95-ms: what the operator's clock says, the
+// set's own duration included), and the passes that corrected nothing
+// (there should be none).
 func BenchmarkWatchDriftToCorrection(b *testing.B) {
 	const drifts = 20
 	e := newEnv(b, 3)
@@ -67,12 +72,12 @@ func BenchmarkWatchDriftToCorrection(b *testing.B) {
 	w := e.watch("node3", "--interval", "1h")
 	_, seen := w.waitRecord(0, time.Minute, func(watch.Record) bool { return true })
 	w.waitStderr("node3: following events via node3", 10*time.Second)
-	var lats, passes []time.Duration
+	var lats, cmds, sets, passes []time.Duration
 	b.ResetTimer()
 	for i := 1; i <= drifts; i++ {
-		rec, lat, n := e.drift(w, seen, fmt.Sprint(i))
+		rec, lat, set, n := e.drift(w, seen, fmt.Sprint(i))
 		seen = n
-		lats = append(lats, lat)
+		lats, cmds, sets = append(lats, lat), append(cmds, lat+set), append(sets, set)
 		passes = append(passes, time.Duration(rec.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
 		// Drift is rare: let any follow-up pass run before the next one.
 		time.Sleep(time.Second)
@@ -85,12 +90,17 @@ func BenchmarkWatchDriftToCorrection(b *testing.B) {
 		}
 	}
 	w.stop()
-	b.Logf("latencies: %v", lats)
-	b.Logf("of which the correcting pass: %v", passes)
-	slices.Sort(lats)
-	rank := func(p int) time.Duration { return lats[(p*len(lats)+99)/100-1] }
-	b.ReportMetric(float64(rank(50).Milliseconds()), "p50-ms")
-	b.ReportMetric(float64(rank(95).Milliseconds()), "p95-ms")
-	b.ReportMetric(float64(lats[len(lats)-1].Milliseconds()), "max-ms")
+	b.Logf("detection to correction: %v", lats)
+	b.Logf("the sets took: %v; the correcting passes: %v", sets, passes)
+	rank := func(d []time.Duration, p int) float64 {
+		d = slices.Clone(d)
+		slices.Sort(d)
+		return float64(d[(p*len(d)+99)/100-1].Milliseconds())
+	}
+	b.ReportMetric(rank(lats, 50), "p50-ms")
+	b.ReportMetric(rank(lats, 95), "p95-ms")
+	b.ReportMetric(rank(lats, 100), "max-ms")
+	b.ReportMetric(rank(cmds, 50), "cmd-p50-ms")
+	b.ReportMetric(rank(cmds, 95), "cmd-p95-ms")
 	b.ReportMetric(float64(extra), "noop-passes")
 }
