@@ -46,7 +46,7 @@ func TestWatchReactsOnFirstEvent(t *testing.T) {
 			t.Fatalf("drift %d: passes before the correction: %+v", i, w.records()[seen:n-1])
 		}
 		seen = n
-		t.Logf("drift %d corrected %s after the change", i, lat)
+		t.Logf("drift %d corrected %s after the set returned", i, lat)
 		time.Sleep(3 * time.Second) // the old 2 s debounce plus a pass
 		if recs := w.records(); len(recs) != seen {
 			t.Fatalf("drift %d: extra passes after the correction: %+v", i, recs[seen:])

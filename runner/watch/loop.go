@@ -175,7 +175,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if closed(cfg.Stop) {
 			return nil
 		}
-		w := wait{delay: cfg.Interval + cfg.splay(), trigger: Interval, seq: seq, mark: mark, own: cfg.Writes() - writes}
+		w := wait{delay: cfg.Interval + cfg.splay(), trigger: Interval}
 		switch out {
 		case Failed:
 			if backoff == 0 {
@@ -193,6 +193,7 @@ func Run(ctx context.Context, cfg Config) error {
 		default:
 			backoff = 0
 		}
+		w.seq, w.mark, w.own = seq, mark, cfg.Writes()-writes
 		next, ok := cfg.wait(ctx, w)
 		if !ok {
 			return ctx.Err()
@@ -247,12 +248,12 @@ func (c *Config) wait(ctx context.Context, w wait) (Trigger, bool) {
 			now := c.Events.count()
 			heard := now.events - seen.events
 			if now.forced > seen.forced || heard > w.own {
-				c.Logf("pass %d: %d events during the pass and %s after it, %d of its own writes: follow-up pass",
+				c.Logf("pass %d: %d event(s) during the pass and %s after it, %d write(s) of its own: follow-up pass",
 					w.seq, heard+now.forced-seen.forced, c.Debounce, w.own)
 				return Event, true
 			}
 			if heard > 0 {
-				c.Logf("pass %d: %d events were its own writes", w.seq, heard)
+				c.Logf("pass %d: ignored %d event(s) of its own writes", w.seq, heard)
 			}
 			// An echo later than the window runs a pass, which finds
 			// nothing to do: the safe side.

@@ -218,20 +218,23 @@ func TestEventsWeighedAgainstWrites(t *testing.T) {
 		during   []Notice // heard while the pass runs
 		window   []Notice // heard after it, within the window
 		followUp bool
+		failed   bool // the pass fails: a retry is due after MinBackoff
 	}{
-		{"quiet", 0, nil, nil, false},
-		{"the correction's echo", 1, []Notice{cfgUpdated(1)}, nil, false},
-		{"the echo after the pass", 1, nil, []Notice{cfgUpdated(1)}, false},
-		{"two writes, two echoes", 2, []Notice{cfgUpdated(1)}, []Notice{cfgUpdated(2)}, false},
-		{"the echo heard via two streams", 1, []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node3", Via: "node1", Time: time.UnixMilli(1)}}, nil, false},
-		{"a change during a pass that wrote nothing", 0, []Notice{cfgUpdated(1)}, nil, true},
-		{"a change in the window of a pass that wrote nothing", 0, nil, []Notice{cfgUpdated(1)}, true},
-		{"the echo and an operator's change", 1, []Notice{cfgUpdated(1), cfgUpdated(2)}, nil, true},
-		{"the echo, then an operator's change in the window", 1, []Notice{cfgUpdated(1)}, []Notice{cfgUpdated(2)}, true},
-		{"same time, another member", 1, []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node1", Time: time.UnixMilli(1)}}, nil, true},
-		{"a burst of five", 0, []Notice{cfgUpdated(1), cfgUpdated(2), cfgUpdated(3), cfgUpdated(4)}, []Notice{cfgUpdated(5)}, true},
-		{"stream reconnected during a pass that wrote", 1, []Notice{reconnected}, nil, true},
-		{"stream reconnected in the window", 0, nil, []Notice{reconnected}, true},
+		{"quiet", 0, nil, nil, false, false},
+		{"the correction's echo", 1, []Notice{cfgUpdated(1)}, nil, false, false},
+		{"the echo after the pass", 1, nil, []Notice{cfgUpdated(1)}, false, false},
+		{"two writes, two echoes", 2, []Notice{cfgUpdated(1)}, []Notice{cfgUpdated(2)}, false, false},
+		{"the echo heard via two streams", 1, []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node3", Via: "node1", Time: time.UnixMilli(1)}}, nil, false, false},
+		{"a change during a pass that wrote nothing", 0, []Notice{cfgUpdated(1)}, nil, true, false},
+		{"a change in the window of a pass that wrote nothing", 0, nil, []Notice{cfgUpdated(1)}, true, false},
+		{"the echo and an operator's change", 1, []Notice{cfgUpdated(1), cfgUpdated(2)}, nil, true, false},
+		{"the echo, then an operator's change in the window", 1, []Notice{cfgUpdated(1)}, []Notice{cfgUpdated(2)}, true, false},
+		{"same time, another member", 1, []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node1", Time: time.UnixMilli(1)}}, nil, true, false},
+		{"a burst of five", 0, []Notice{cfgUpdated(1), cfgUpdated(2), cfgUpdated(3), cfgUpdated(4)}, []Notice{cfgUpdated(5)}, true, false},
+		{"stream reconnected during a pass that wrote", 1, []Notice{reconnected}, nil, true, false},
+		{"stream reconnected in the window", 0, nil, []Notice{reconnected}, true, false},
+		{"the echo of a pass that failed", 1, []Notice{cfgUpdated(1)}, nil, false, true},
+		{"a change during a pass that failed", 0, []Notice{cfgUpdated(1)}, nil, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +242,10 @@ func TestEventsWeighedAgainstWrites(t *testing.T) {
 			events := NewEvents()
 			var writes atomic.Int64
 			p := &passes{ran: make(chan PassInfo, 10)}
+			next := Interval
+			if tt.failed {
+				p.out, next = []Outcome{Failed}, Retry
+			}
 			pass := func(ctx context.Context, info PassInfo) Outcome {
 				if info.Seq == 1 {
 					writes.Add(tt.writes)
@@ -251,7 +258,7 @@ func TestEventsWeighedAgainstWrites(t *testing.T) {
 			stop := make(chan struct{})
 			done := make(chan error, 1)
 			go func() {
-				done <- Run(context.Background(), Config{Interval: time.Hour, Debounce: 100 * time.Millisecond,
+				done <- Run(context.Background(), Config{Interval: time.Hour, Debounce: 100 * time.Millisecond, MinBackoff: time.Second,
 					After: c.After, Events: events, Writes: writes.Load, Pass: pass, Stop: stop})
 			}()
 			defer func() { close(stop); <-done }()
@@ -270,9 +277,14 @@ func TestEventsWeighedAgainstWrites(t *testing.T) {
 				c.fire(t, 100*time.Millisecond)
 			}
 			p.noPass(t, "after the window")
-			c.fire(t, time.Hour)
-			if info := p.next(t); info.Trigger != Interval {
-				t.Fatalf("next pass %+v, want the scheduled one", info)
+			// Then the schedule: a retry after the failed pass, else (or
+			// after an ok follow-up pass) the interval.
+			if next == Retry && tt.followUp {
+				next = Interval
+			}
+			c.fire(t, map[Trigger]time.Duration{Retry: time.Second, Interval: time.Hour}[next])
+			if info := p.next(t); info.Trigger != next {
+				t.Fatalf("next pass %+v, want %s", info, next)
 			}
 		})
 	}
