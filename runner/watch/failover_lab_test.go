@@ -116,7 +116,7 @@ func TestWatchFollowsClusterAndFailsOver(t *testing.T) {
 		}
 		t.Logf("pass %d (%s) failed after %.0fms: %s", rec.Pass, rec.Trigger, rec.DurationMS, rec.Error)
 		if rec.Pass > noop+3 {
-			t.Fatalf("failed passes do not back off")
+			t.Fatalf("pass %d: failed passes do not back off", rec.Pass)
 		}
 	}
 	e.daemonSignal("node2", syscall.SIGCONT)
@@ -155,6 +155,7 @@ func TestWatchFollowsClusterAndFailsOver(t *testing.T) {
 	t.Logf("node1 stopped: events followed via node2 after %s", time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
 	e.setConfig("node3", driftKey, "7")
+	t.Logf("the set through node3 took %s", time.Since(t0).Round(time.Millisecond))
 	rec, _ = w.waitRecord(seen, time.Minute, func(r watch.Record) bool { return r.Corrected > 0 })
 	if rec.Trigger != watch.Event || rec.Outcome != "ok" {
 		t.Fatalf("correction with node1 down: %+v", rec)
