@@ -6,7 +6,7 @@ PKGS     := ./runner/...
 LABDIR   ?= $(CURDIR)/.lab
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build plugins test unit fuzz vet fmt-check bench demo demo-down deps clean
+.PHONY: all build plugins test unit fuzz vet fmt-check bench bench-watch demo demo-down deps clean
 
 all: build
 
@@ -49,6 +49,11 @@ bench:
 	  awk 'BEGIN{printf "%-52s %10s  %s\n","benchmark","iterations","figures per op"} \
 	       /^Benchmark/{r=""; for(i=3;i<NF;i+=2) r=r sprintf("%14s %-12s",$$i,$$(i+1)); printf "%-52s %10s  %s\n",$$1,$$2,r} \
 	       /^(FAIL|panic)/{print; bad=1} END{exit bad}'
+
+# Watch latency alone: 20 out-of-band drifts on a 3-member lab, default
+# flags; prints p50/p95 (docs/benchmarks.md, "Watch: detection to correction").
+bench-watch:
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkWatchDriftToCorrection$$' -benchtime 1x -timeout 10m ./runner/watch
 
 # The main job on a local 3-member lab cluster (see README.md).
 demo: deps build

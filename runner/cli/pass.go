@@ -15,7 +15,7 @@ func addRunFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVarP(&o.planOut, "output", "o", "", "statectl plan: write the plan to `FILE`")
 	fs.DurationVar(&o.interval, "interval", watch.DefaultInterval, "statectl watch: time between passes")
 	fs.DurationVar(&o.splay, "splay", 0, "statectl watch: random extra delay up to this, added to each interval")
-	fs.DurationVar(&o.debounce, "debounce", watch.DefaultDebounce, "statectl watch: quiet time after a cluster event before a pass")
+	fs.DurationVar(&o.debounce, "debounce", watch.DefaultDebounce, "statectl watch: window after each pass: events heard in it beyond the pass's own writes run one follow-up pass; later events run a pass at once")
 	fs.StringVar(&o.logFile, "log-file", "", "statectl watch: append one JSON line per pass to `FILE` (default stdout)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "statectl watch: serve /metrics and /healthz on `ADDR` (host:port)")
 	fs.DurationVar(&o.eventTimeout, "event-timeout", watch.DefaultLiveness, "statectl watch: drop an event stream silent this long (the member is pinged) and follow another member")

@@ -33,7 +33,7 @@ type watcher struct {
 	expr   string
 	sls    []string
 	rec    *watch.Recorder
-	events chan struct{}
+	events *watch.Events
 	// listeners maps a target to the cancel of its event listener.
 	listeners map[string]context.CancelFunc
 	lmu       sync.Mutex
@@ -66,7 +66,7 @@ func (a *app) watchCmd(rest, all []string) error {
 		log = f
 	}
 	w := &watcher{a: a, args: all, expr: expr, sls: sls, rec: watch.NewRecorder(log),
-		events: make(chan struct{}, 1), listeners: map[string]context.CancelFunc{}}
+		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
 	if a.opts.metricsAddr != "" {
 		stop, err := w.serveMetrics(a.opts.metricsAddr)
 		if err != nil {
@@ -106,8 +106,10 @@ func (a *app) watchCmd(rest, all []string) error {
 		Pass:     w.pass,
 		Inputs:   w.inputsDigest,
 		Events:   w.events,
+		Writes:   a.counter.Writes,
 		Reload:   reload,
 		Stop:     stop,
+		Logf:     w.logf,
 	})
 	w.logf("stopped")
 	if err != nil && w.interrupted {
@@ -344,7 +346,7 @@ func (w *watcher) syncListeners(r *roster.Roster, names []string) {
 				if n.Reason != watch.Reconnected { // the listener logged that
 					w.logf("%s: event %s on %s via %s", name, n.Reason, n.Location, n.Via)
 				}
-				notify(w.events)
+				w.events.Notify(n)
 			},
 			Logf: func(format string, args ...any) { w.logf(name+": "+format, args...) },
 		}

@@ -23,12 +23,15 @@ const watchHelp = `statectl watch TARGET [SLS...]
 
 Drift correction: a reconcile loop that runs a pass (read roster, pillar,
 grains and the live cluster, plan, apply; with --test only report) at
-start, every --interval (plus up to --splay) and within seconds of a
-cluster lifecycle event (config-updated, cluster-member-*,
-cluster-group-*), debounced by --debounce. A pass that fails (cluster
-unreachable, a failed state, the target locked by another run) is retried
-with exponential backoff up to the interval; a render, pillar or compile
-error waits for the input files to change (or the interval).
+start, every --interval (plus up to --splay) and at once on a cluster
+lifecycle event (config-updated, cluster-member-*, cluster-group-*). For
+--debounce (default 250ms) after each pass, events are weighed against
+the writes the pass sent: its own writes' events are dropped, and any
+more coalesce into one follow-up pass when that window ends. A pass that
+fails (cluster unreachable, a failed state, the target locked by another
+run) is retried with exponential backoff up to the interval; a render,
+pillar or compile error waits for the input files to change (or the
+interval).
 
 Events come from the target's own daemon, which forwards those of every
 other member of its cluster. The stream is pinged: when the member stops

@@ -42,7 +42,7 @@ func TestWatchPassesShareNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &watcher{a: a, args: args, expr: "node2", rec: watch.NewRecorder(&log),
-		events: make(chan struct{}, 1), listeners: map[string]context.CancelFunc{}}
+		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
 	defer w.stopListeners()
 
 	pass := func(seq int, trigger watch.Trigger) watch.Record {

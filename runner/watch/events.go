@@ -36,6 +36,10 @@ type Notice struct {
 	Location string
 	// Via names the source whose stream delivered the notice.
 	Via string
+	// Time is when the daemon stamped the event (zero for Reconnected):
+	// with Reason and Location, it tells the same event heard via two
+	// streams.
+	Time time.Time
 }
 
 // Dialer connects to a daemon; closing releases the connection.
@@ -263,5 +267,5 @@ func notice(data []byte) (Notice, bool) {
 	if json.Unmarshal(e.Metadata, &lc) != nil || !Relevant(lc.Action) {
 		return Notice{}, false
 	}
-	return Notice{Reason: lc.Action, Location: e.Location}, true
+	return Notice{Reason: lc.Action, Location: e.Location, Time: e.Timestamp}, true
 }

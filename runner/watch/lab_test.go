@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 // statectlBin builds the binary once per test process.
-func statectlBin(t *testing.T) string {
+func statectlBin(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "statectl-watch-test")
@@ -64,14 +64,14 @@ func statectlBin(t *testing.T) string {
 
 // env is a lab plus the flags every statectl call gets.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	lab   *lab.Lab
 	bin   string
 	dir   string
 	flags []string
 }
 
-func newEnv(t *testing.T, members int) *env {
+func newEnv(t testing.TB, members int) *env {
 	bin := statectlBin(t)
 	l := labtest.Start(t, members)
 	dir := t.TempDir()
@@ -156,7 +156,7 @@ func (e *env) config(name, key string) string {
 
 // watcher is a running `statectl watch`.
 type watcher struct {
-	t       *testing.T
+	t       testing.TB
 	cmd     *exec.Cmd
 	log     string
 	mu      sync.Mutex

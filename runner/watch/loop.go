@@ -13,10 +13,16 @@
 //     retrying cannot help, so the loop waits for the input files to change
 //     (polled digest) or for the interval, and ignores cluster events.
 //
-// Cluster events (see Listener) and SIGHUP (Reload) run a pass early. Events
-// are debounced: a burst, including the events a pass's own writes cause,
-// yields one follow-up pass after a quiet period, and that pass finds
-// nothing to do, writes nothing and so causes no further events.
+// Cluster events (see Listener and Events) and SIGHUP (Reload) run a pass
+// early. The first event after a quiet period runs a pass at once (leading
+// edge). After every pass comes a short window (Debounce): the events heard
+// during the pass and the window are weighed against the writes the pass
+// sent. Each write of a pass causes one lifecycle event (its echo); up to
+// that many events are taken as the pass's own and dropped, and any more
+// (an out-of-band change during the pass, a reconnected stream) coalesce
+// into one follow-up pass at the end of the window. So a burst yields at
+// most two passes, and a correction is not followed by a pass of its own
+// making.
 package watch
 
 import (
@@ -75,8 +81,11 @@ type Config struct {
 	// Splay adds a random delay in [0, Splay) to each interval, so
 	// watchers of many targets do not hit the cluster together.
 	Splay time.Duration
-	// Debounce is the quiet period after the last event before a pass
-	// (default 2s).
+	// Debounce is the window after each pass in which events are weighed
+	// against the pass's writes (see the package comment); events beyond
+	// the pass's own run one follow-up pass when it ends (default 250ms).
+	// It must outlast the delay of a write's event: a later echo would
+	// run a pass that finds nothing to do.
 	Debounce time.Duration
 	// MinBackoff is the first retry delay after a failed pass (default 1s);
 	// it doubles per failure up to Interval.
@@ -90,9 +99,12 @@ type Config struct {
 	Pass func(ctx context.Context, p PassInfo) Outcome
 	// Inputs digests the input files; nil disables waiting for changes.
 	Inputs func() string
-	// Events signal cluster events worth a pass. Senders should not block
-	// (a buffer of one coalesces a burst).
-	Events <-chan struct{}
+	// Events counts the cluster events worth a pass (nil: none).
+	Events *Events
+	// Writes returns how many writes (requests that change something) the
+	// passes sent so far; nil counts none, so every event heard during a
+	// pass runs a follow-up pass.
+	Writes func() int64
 	// Reload runs a pass with freshly read inputs (SIGHUP).
 	Reload <-chan struct{}
 	// Stop ends the loop after the running pass (SIGTERM).
@@ -102,12 +114,15 @@ type Config struct {
 	Rand func(n time.Duration) time.Duration
 	// After is time.After (tests observe the delays asked for).
 	After func(d time.Duration) <-chan time.Time
+	// Logf, if set, says when events heard during a pass were its own or
+	// run a follow-up pass.
+	Logf func(format string, args ...any)
 }
 
 // Defaults.
 const (
 	DefaultInterval   = 10 * time.Minute
-	DefaultDebounce   = 2 * time.Second
+	DefaultDebounce   = 250 * time.Millisecond
 	DefaultMinBackoff = time.Second
 	DefaultInputPoll  = 2 * time.Second
 )
@@ -134,6 +149,12 @@ func (c *Config) defaults() {
 	if c.After == nil {
 		c.After = time.After
 	}
+	if c.Writes == nil {
+		c.Writes = func() int64 { return 0 }
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
 }
 
 // Run runs passes until ctx ends or Stop is closed (or signalled). The
@@ -143,6 +164,10 @@ func Run(ctx context.Context, cfg Config) error {
 	trigger := Start
 	var backoff time.Duration
 	for seq := 1; ; seq++ {
+		// Events counted so far are this pass's to handle: it reads the
+		// cluster afresh.
+		mark := cfg.Events.count()
+		writes := cfg.Writes()
 		out := cfg.Pass(ctx, PassInfo{Seq: seq, Trigger: trigger})
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -168,6 +193,7 @@ func Run(ctx context.Context, cfg Config) error {
 		default:
 			backoff = 0
 		}
+		w.seq, w.mark, w.own = seq, mark, cfg.Writes()-writes
 		next, ok := cfg.wait(ctx, w)
 		if !ok {
 			return ctx.Err()
@@ -188,21 +214,25 @@ type wait struct {
 	trigger  Trigger
 	terminal bool
 	inputs   string // digest when terminal
+	seq      int    // the pass that ended
+	mark     counts // events counted when it started
+	own      int64  // writes it sent
 }
 
 // wait blocks until the next pass is due and says why; false means stop.
 func (c *Config) wait(ctx context.Context, w wait) (Trigger, bool) {
 	timer := c.After(w.delay)
-	events := c.Events
-	var poll <-chan time.Time
+	var poll, window <-chan time.Time
+	var wake <-chan struct{} // nil until the window is over
 	if w.terminal {
 		// Bad inputs: a pass would fail the same way, cluster events or not.
-		events = nil
 		if c.Inputs != nil {
 			poll = c.After(c.InputPoll)
 		}
+	} else {
+		window = c.After(c.Debounce)
 	}
-	var debounce <-chan time.Time
+	seen := w.mark
 	for {
 		select {
 		case <-ctx.Done():
@@ -213,11 +243,27 @@ func (c *Config) wait(ctx context.Context, w wait) (Trigger, bool) {
 			return w.trigger, true
 		case <-c.Reload:
 			return Reload, true
-		case <-events:
-			// Restart the quiet period: a burst yields one pass.
-			debounce = c.After(c.Debounce)
-		case <-debounce:
-			return Event, true
+		case <-window:
+			window = nil
+			now := c.Events.count()
+			heard := now.events - seen.events
+			if now.forced > seen.forced || heard > w.own {
+				c.Logf("pass %d: %d event(s) during the pass and %s after it, %d write(s) of its own: follow-up pass",
+					w.seq, heard+now.forced-seen.forced, c.Debounce, w.own)
+				return Event, true
+			}
+			if heard > 0 {
+				c.Logf("pass %d: ignored %d event(s) of its own writes", w.seq, heard)
+			}
+			// An echo later than the window runs a pass, which finds
+			// nothing to do: the safe side.
+			seen = now
+			wake = c.Events.wakeup()
+		case <-wake:
+			// The first event after the window: react at once.
+			if now := c.Events.count(); now != seen {
+				return Event, true
+			}
 		case <-poll:
 			if c.Inputs() != w.inputs {
 				return Inputs, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,25 +147,172 @@ func TestScheduleAndBackoff(t *testing.T) {
 	}
 }
 
-func TestEventsDebounced(t *testing.T) {
-	c := newClock()
-	p := &passes{ran: make(chan PassInfo, 10)}
-	events := make(chan struct{}, 1)
-	start(t, Config{Interval: time.Hour, Debounce: 2 * time.Second, After: c.After, Events: events}, p)
-	p.next(t)
-	// A burst: each event restarts the quiet period; one pass follows.
-	for i := 1; i <= 3; i++ {
-		events <- struct{}{}
-		c.waitAsked(t, 2*time.Second, i)
-	}
-	c.fire(t, 2*time.Second)
-	if info := p.next(t); info.Trigger != Event || info.Seq != 2 {
-		t.Fatalf("event pass %+v", info)
-	}
+// cfgUpdated is a config-updated event on node3, stamped at ms.
+func cfgUpdated(ms int) Notice {
+	return Notice{Reason: "config-updated", Location: "node3", Via: "node3", Time: time.UnixMilli(int64(ms))}
+}
+
+// noPass fails if a pass runs within a short wait.
+func (p *passes) noPass(t *testing.T, why string) {
+	t.Helper()
 	select {
 	case info := <-p.ran:
-		t.Fatalf("extra pass %+v", info)
+		t.Fatalf("%s: extra pass %+v", why, info)
 	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestEventsReactAtOnce: after the window that follows a pass, the first
+// event runs a pass at once (no timer is fired), and the events of the
+// burst behind it that arrive during that pass and its window coalesce
+// into one follow-up pass.
+func TestEventsReactAtOnce(t *testing.T) {
+	c := newClock()
+	events := NewEvents()
+	var burst sync.Once
+	p := &passes{ran: make(chan PassInfo, 10)}
+	pass := func(ctx context.Context, info PassInfo) Outcome {
+		if info.Seq == 2 {
+			burst.Do(func() {
+				for i := 2; i <= 4; i++ { // the rest of the burst
+					events.Notify(cfgUpdated(i))
+				}
+			})
+		}
+		return p.pass(ctx, info)
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), Config{Interval: time.Hour, Debounce: 100 * time.Millisecond,
+			After: c.After, Events: events, Pass: pass, Stop: stop})
+	}()
+	defer func() { close(stop); <-done }()
+	p.next(t)
+	c.fire(t, 100*time.Millisecond) // the start pass's window: nothing heard
+	p.noPass(t, "quiet window")
+	events.Notify(cfgUpdated(1))
+	if info := p.next(t); info.Seq != 2 || info.Trigger != Event {
+		t.Fatalf("leading-edge pass %+v", info)
+	}
+	c.waitAsked(t, 100*time.Millisecond, 2)
+	events.Notify(cfgUpdated(5)) // in the window
+	p.noPass(t, "before the window ends")
+	c.fire(t, 100*time.Millisecond)
+	if info := p.next(t); info.Seq != 3 || info.Trigger != Event {
+		t.Fatalf("follow-up pass %+v", info)
+	}
+	c.fire(t, 100*time.Millisecond)
+	p.noPass(t, "after the follow-up pass")
+}
+
+// TestEventsWeighedAgainstWrites: the events heard during a pass and the
+// window after it run a follow-up pass only when they outnumber the
+// pass's writes (each write's own event, its echo, is dropped), or when
+// an event stream reconnected.
+func TestEventsWeighedAgainstWrites(t *testing.T) {
+	reconnected := Notice{Reason: Reconnected, Via: "node1"}
+	tests := []struct {
+		name     string
+		writes   int64
+		during   []Notice // heard while the pass runs
+		window   []Notice // heard after it, within the window
+		followUp bool
+		failed   bool // the pass fails: a retry is due after MinBackoff
+	}{
+		{"quiet", 0, nil, nil, false, false},
+		{"the correction's echo", 1, []Notice{cfgUpdated(1)}, nil, false, false},
+		{"the echo after the pass", 1, nil, []Notice{cfgUpdated(1)}, false, false},
+		{"two writes, two echoes", 2, []Notice{cfgUpdated(1)}, []Notice{cfgUpdated(2)}, false, false},
+		{"the echo heard via two streams", 1, []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node3", Via: "node1", Time: time.UnixMilli(1)}}, nil, false, false},
+		{"a change during a pass that wrote nothing", 0, []Notice{cfgUpdated(1)}, nil, true, false},
+		{"a change in the window of a pass that wrote nothing", 0, nil, []Notice{cfgUpdated(1)}, true, false},
+		{"the echo and an operator's change", 1, []Notice{cfgUpdated(1), cfgUpdated(2)}, nil, true, false},
+		{"the echo, then an operator's change in the window", 1, []Notice{cfgUpdated(1)}, []Notice{cfgUpdated(2)}, true, false},
+		{"same time, another member", 1, []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node1", Time: time.UnixMilli(1)}}, nil, true, false},
+		{"a burst of five", 0, []Notice{cfgUpdated(1), cfgUpdated(2), cfgUpdated(3), cfgUpdated(4)}, []Notice{cfgUpdated(5)}, true, false},
+		{"stream reconnected during a pass that wrote", 1, []Notice{reconnected}, nil, true, false},
+		{"stream reconnected in the window", 0, nil, []Notice{reconnected}, true, false},
+		{"the echo of a pass that failed", 1, []Notice{cfgUpdated(1)}, nil, false, true},
+		{"a change during a pass that failed", 0, []Notice{cfgUpdated(1)}, nil, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClock()
+			events := NewEvents()
+			var writes atomic.Int64
+			p := &passes{ran: make(chan PassInfo, 10)}
+			next := Interval
+			if tt.failed {
+				p.out, next = []Outcome{Failed}, Retry
+			}
+			pass := func(ctx context.Context, info PassInfo) Outcome {
+				if info.Seq == 1 {
+					writes.Add(tt.writes)
+					for _, n := range tt.during {
+						events.Notify(n)
+					}
+				}
+				return p.pass(ctx, info)
+			}
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(context.Background(), Config{Interval: time.Hour, Debounce: 100 * time.Millisecond, MinBackoff: time.Second,
+					After: c.After, Events: events, Writes: writes.Load, Pass: pass, Stop: stop})
+			}()
+			defer func() { close(stop); <-done }()
+			p.next(t)
+			c.waitAsked(t, 100*time.Millisecond, 1)
+			for _, n := range tt.window {
+				events.Notify(n)
+			}
+			p.noPass(t, "before the window ends")
+			c.fire(t, 100*time.Millisecond)
+			if tt.followUp {
+				if info := p.next(t); info.Seq != 2 || info.Trigger != Event {
+					t.Fatalf("follow-up pass %+v", info)
+				}
+				// At most one: its window hears nothing.
+				c.fire(t, 100*time.Millisecond)
+			}
+			p.noPass(t, "after the window")
+			// Then the schedule: a retry after the failed pass, else (or
+			// after an ok follow-up pass) the interval.
+			if next == Retry && tt.followUp {
+				next = Interval
+			}
+			c.fire(t, map[Trigger]time.Duration{Retry: time.Second, Interval: time.Hour}[next])
+			if info := p.next(t); info.Trigger != next {
+				t.Fatalf("next pass %+v, want %s", info, next)
+			}
+		})
+	}
+}
+
+// TestEventsDedupe: an event heard via two streams counts once; a
+// reconnection always counts.
+func TestEventsDedupe(t *testing.T) {
+	tests := []struct {
+		name    string
+		notices []Notice
+		want    counts
+	}{
+		{"one", []Notice{cfgUpdated(1)}, counts{events: 1}},
+		{"same event, two streams", []Notice{cfgUpdated(1), {Reason: "config-updated", Location: "node3", Via: "node1", Time: time.UnixMilli(1)}}, counts{events: 1}},
+		{"two events", []Notice{cfgUpdated(1), cfgUpdated(2)}, counts{events: 2}},
+		{"another action, same time", []Notice{cfgUpdated(1), {Reason: "cluster-member-updated", Location: "node3", Time: time.UnixMilli(1)}}, counts{events: 2}},
+		{"no timestamp", []Notice{{Reason: "config-updated"}, {Reason: "config-updated"}}, counts{events: 2}},
+		{"reconnections", []Notice{{Reason: Reconnected}, {Reason: Reconnected}}, counts{forced: 2}},
+	}
+	for _, tt := range tests {
+		e := NewEvents()
+		for _, n := range tt.notices {
+			e.Notify(n)
+		}
+		if got := e.count(); got != tt.want {
+			t.Errorf("%s: counts %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -173,12 +321,12 @@ func TestTerminalWaitsForInputs(t *testing.T) {
 	p := &passes{ran: make(chan PassInfo, 10), out: []Outcome{Terminal}}
 	var mu sync.Mutex
 	digest := "v1"
-	events := make(chan struct{}, 1)
+	events := NewEvents()
 	start(t, Config{Interval: time.Hour, InputPoll: 3 * time.Second, After: c.After, Events: events,
 		Inputs: func() string { mu.Lock(); defer mu.Unlock(); return digest }}, p)
 	p.next(t)
 	// Events are ignored while the inputs are bad; polls see no change.
-	events <- struct{}{}
+	events.Notify(cfgUpdated(1))
 	c.fire(t, 3*time.Second)
 	c.waitAsked(t, 3*time.Second, 2) // polled, no change, re-armed
 	c.mu.Lock()
