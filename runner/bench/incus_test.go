@@ -106,37 +106,39 @@ func (il *incusLab) floor(b *testing.B, c *incusconn.Counter) {
 			if ms, err := conn.Server.GetClusterMembers(); err != nil || len(ms) != 3 {
 				b.Fatalf("members: %d, %v", len(ms), err)
 			}
-			if il.shared {
-				il.floorShared(b, conn)
-			}
+		}
+		if il.shared {
+			il.floorShared(b, conn, i)
 		}
 		conn.Close()
 	}
 }
 
-// floorShared reads what converged shared resources need, through one
-// member: per pool and network the resource once (global config,
-// description, status) and each member's entry once (its member-specific
-// keys: source, parent).
-func (il *incusLab) floorShared(b *testing.B, conn *incusconn.Conn) {
+// floorShared reads what converged shared resources need from member i's
+// connection: once per run (i == 0) each pool and network (global config,
+// description, status), and on every member its own entry (its
+// member-specific keys: source, parent), read where it lives so no member
+// forwards the request.
+func (il *incusLab) floorShared(b *testing.B, conn *incusconn.Conn, i int) {
+	m := il.lab.Members[i].Name
 	for _, name := range sharedPools {
-		if p, _, err := conn.Server.GetStoragePool(name); err != nil || p.Status != "Created" {
-			b.Fatalf("pool %s: %v", name, err)
-		}
-		for _, m := range il.lab.Members {
-			if p, _, err := conn.Server.UseTarget(m.Name).GetStoragePool(name); err != nil || p.Config["source"] == "" {
-				b.Fatalf("pool %s on %s: %v", name, m.Name, err)
+		if i == 0 {
+			if p, _, err := conn.Server.GetStoragePool(name); err != nil || p.Status != "Created" {
+				b.Fatalf("pool %s: %v", name, err)
 			}
+		}
+		if p, _, err := conn.Server.UseTarget(m).GetStoragePool(name); err != nil || p.Config["source"] == "" {
+			b.Fatalf("pool %s on %s: %v", name, m, err)
 		}
 	}
 	for _, name := range sharedNetworks {
-		if n, _, err := conn.Server.GetNetwork(name); err != nil || n.Status != "Created" {
-			b.Fatalf("network %s: %v", name, err)
-		}
-		for _, m := range il.lab.Members {
-			if n, _, err := conn.Server.UseTarget(m.Name).GetNetwork(name); err != nil || n.Config["parent"] == "" {
-				b.Fatalf("network %s on %s: %v", name, m.Name, err)
+		if i == 0 {
+			if n, _, err := conn.Server.GetNetwork(name); err != nil || n.Status != "Created" {
+				b.Fatalf("network %s: %v", name, err)
 			}
+		}
+		if n, _, err := conn.Server.UseTarget(m).GetNetwork(name); err != nil || n.Config["parent"] == "" {
+			b.Fatalf("network %s on %s: %v", name, m, err)
 		}
 	}
 }
