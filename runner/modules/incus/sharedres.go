@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -576,8 +579,26 @@ func applyResource(k *resKind) func(ctx context.Context, m *Module, c *call, p *
 	}
 }
 
+// holdEnv names a plan step (create, retry, update, or pending:MEMBER,
+// member:MEMBER) before which a statectl process stops itself (SIGSTOP).
+// The fault tests set it to kill statectl at an exact point of a two-phase
+// create; it is never set in use.
+const holdEnv = "STATECTL_TEST_HOLD_BEFORE"
+
+func holdBefore(st resStep) {
+	v := os.Getenv(holdEnv)
+	if v != "" && (v == st.Op || v == st.Op+":"+st.Member) {
+		// Sent to this thread, not the process: a process-wide stop may be
+		// taken by another thread while this one still sends the step.
+		runtime.LockOSThread()
+		_ = syscall.Tgkill(os.Getpid(), syscall.Gettid(), syscall.SIGSTOP)
+		runtime.UnlockOSThread()
+	}
+}
+
 // doResStep performs one step through the target s.
 func doResStep(s incus.InstanceServer, k *resKind, name, typ string, st resStep) error {
+	holdBefore(st)
 	var err error
 	switch st.Op {
 	case "pending":
