@@ -14,7 +14,10 @@ var poolKind = &resKind{
 	noun:      "storage pool",
 	typeArg:   "driver",
 	memberKey: isPoolMemberKey,
-	targeted:  func(string) bool { return true },
+	// "Pool source cannot be changed when not in pending state" (incusd,
+	// backend.Update).
+	fixedOnceCreated: func(key string) bool { return key == "source" },
+	targeted:         func(string) bool { return true },
 	get: func(s incus.InstanceServer, name string) (*resInfo, string, error) {
 		p, etag, err := s.GetStoragePool(name)
 		if err != nil {
