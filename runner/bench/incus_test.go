@@ -3,8 +3,10 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,11 +24,29 @@ type incusLab struct {
 	lab    *lab.Lab
 	roster *roster.Roster
 	common []string
+	// shared: the lab also has sharedPools and sharedNetworks.
+	shared bool
 }
 
-func startIncusLab(b *testing.B) *incusLab {
+// The shared resources of BenchmarkIncusNoopApplyShared: two dir pools with
+// a source per member and two macvlan networks with a parent per member,
+// in the guide's pillar shapes with grain-dependent member values (the
+// Salt way).
+var (
+	sharedPools    = []string{"benchp1", "benchp2"}
+	sharedNetworks = []string{"benchn1", "benchn2"}
+)
+
+func startIncusLab(b *testing.B) *incusLab { return startLab(b, false) }
+
+// startLab starts the lab; with shared, the pillar also carries
+// sharedPools and sharedNetworks, so the seed flow creates them.
+func startLab(b *testing.B, shared bool) *incusLab {
 	b.Helper()
 	l := labtest.Start(b, 3)
+	if shared {
+		writeSharedPillar(b, l)
+	}
 	states, err := filepath.Abs("../../states")
 	if err != nil {
 		b.Fatal(err)
@@ -40,7 +60,7 @@ func startIncusLab(b *testing.B) *incusLab {
 		b.Fatal(err)
 	}
 	il := &incusLab{lab: l, roster: r, common: []string{"--states", states, "--pillar", l.PillarDir(),
-		"--roster", l.RosterPath(), "--config", config}}
+		"--roster", l.RosterPath(), "--config", config}, shared: shared}
 	for _, args := range [][]string{
 		{"apply", "node1", "incus.cluster"},
 		{"apply", "node2", "incus.cluster"},
@@ -87,16 +107,98 @@ func (il *incusLab) floor(b *testing.B, c *incusconn.Counter) {
 				b.Fatalf("members: %d, %v", len(ms), err)
 			}
 		}
+		if il.shared {
+			il.floorShared(b, conn, i)
+		}
 		conn.Close()
 	}
 }
+
+// floorShared reads what converged shared resources need from member i's
+// connection: once per run (i == 0) each pool and network (global config,
+// description, status), and on every member its own entry (its
+// member-specific keys: source, parent), read where it lives so no member
+// forwards the request.
+func (il *incusLab) floorShared(b *testing.B, conn *incusconn.Conn, i int) {
+	m := il.lab.Members[i].Name
+	for _, name := range sharedPools {
+		if i == 0 {
+			if p, _, err := conn.Server.GetStoragePool(name); err != nil || p.Status != "Created" {
+				b.Fatalf("pool %s: %v", name, err)
+			}
+		}
+		if p, _, err := conn.Server.UseTarget(m).GetStoragePool(name); err != nil || p.Config["source"] == "" {
+			b.Fatalf("pool %s on %s: %v", name, m, err)
+		}
+	}
+	for _, name := range sharedNetworks {
+		if i == 0 {
+			if n, _, err := conn.Server.GetNetwork(name); err != nil || n.Status != "Created" {
+				b.Fatalf("network %s: %v", name, err)
+			}
+		}
+		if n, _, err := conn.Server.UseTarget(m).GetNetwork(name); err != nil || n.Config["parent"] == "" {
+			b.Fatalf("network %s on %s: %v", name, m, err)
+		}
+	}
+}
+
+// writeSharedPillar adds the shared resources to the lab's pillar: a
+// source directory per member and pool, and a veth pair per member
+// and network, one end its parent (created here, removed at the end).
+func writeSharedPillar(b *testing.B, l *lab.Lab) {
+	b.Helper()
+	root := b.TempDir()
+	for _, m := range l.Members {
+		for _, p := range sharedPools {
+			if err := os.MkdirAll(filepath.Join(root, p, m.Name), 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := range sharedNetworks {
+			dev := parentName(i, m.Name)
+			if out, err := exec.Command("ip", "link", "add", dev, "type", "veth", "peer", "name", dev+"p").CombinedOutput(); err != nil {
+				b.Fatalf("ip link add %s: %v: %s", dev, err, out)
+			}
+			b.Cleanup(func() { _ = exec.Command("ip", "link", "del", dev).Run() })
+		}
+	}
+	var y bytes.Buffer
+	y.WriteString("incus:\n  storage_pools:\n")
+	for _, p := range sharedPools {
+		fmt.Fprintf(&y, "    %s:\n      driver: dir\n      config:\n        source: %s/%s/{{ grains['id'] }}\n      description: bench pool\n", p, root, p)
+	}
+	y.WriteString("  networks:\n")
+	for i, n := range sharedNetworks {
+		fmt.Fprintf(&y, "    %s:\n      network_type: macvlan\n      config:\n        parent: %s\n        mtu: \"1400\"\n      description: bench network\n",
+			n, parentName(i, "{{ grains['id'] }}"))
+	}
+	dir := l.PillarDir()
+	if err := os.WriteFile(filepath.Join(dir, "shared.sls"), y.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	top := "base:\n  '*':\n    - incus\n    - shared\n"
+	if err := os.WriteFile(filepath.Join(dir, "top.sls"), []byte(top), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// parentName is the parent of network i on member (e.g. stbn0node1;
+// interface names have at most 15 bytes).
+func parentName(i int, member string) string { return fmt.Sprintf("stbn%d%s", i, member) }
 
 // BenchmarkIncusNoopApply times a no-op apply of the shipped states on a
 // 3-member lab against the floor, in the same run, and counts requests.
 // ratio interleaves the two, so load on the machine hits both alike;
 // x-floor is statectl's total time over the floor's.
-func BenchmarkIncusNoopApply(b *testing.B) {
-	il := startIncusLab(b)
+func BenchmarkIncusNoopApply(b *testing.B) { benchNoop(b, startIncusLab(b)) }
+
+// BenchmarkIncusNoopApplyShared is BenchmarkIncusNoopApply with two dir
+// pools and two macvlan networks (issue 10): members + settings + pools +
+// networks on 3 members.
+func BenchmarkIncusNoopApplyShared(b *testing.B) { benchNoop(b, startLab(b, true)) }
+
+func benchNoop(b *testing.B, il *incusLab) {
 	b.Run("statectl", func(b *testing.B) {
 		var c incusconn.Counter
 		for b.Loop() {

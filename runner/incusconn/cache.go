@@ -21,10 +21,13 @@ import (
 // A change made outside statectl between the read and a later plan of the
 // same run is seen by the next run, as with any change after a plan; an
 // apply uses the ETag of the read, so such a change is refused (HTTP 412),
-// never overwritten. Member-scoped views (UseTarget) are not cached.
+// never overwritten. GET /1.0 of member-scoped views (UseTarget) is not
+// cached; storage pools and networks are (rescache.go).
 type cachedServer struct {
 	incus.InstanceServer
 	p *Pool
+	// scope keys this connection's pool and network answers (scopeOf).
+	scope string
 
 	mu   sync.Mutex
 	srv  *api.Server // nil: nothing remembered
@@ -32,10 +35,10 @@ type cachedServer struct {
 	gen  uint64 // p.writes when srv was read
 }
 
-// cache wraps c's server in the pool's read cache, seeded with the answer
-// read while connecting.
-func (p *Pool) cache(c *Conn) {
-	s := &cachedServer{InstanceServer: c.Server, p: p}
+// cache wraps c's server (roster entry name) in the pool's read cache,
+// seeded with the answer read while connecting.
+func (p *Pool) cache(name string, c *Conn) {
+	s := &cachedServer{InstanceServer: c.Server, p: p, scope: scopeOf(name, c)}
 	if c.Info != nil {
 		s.srv, s.etag, s.gen = c.Info, c.ETag, p.writes.Load()
 	}

@@ -22,6 +22,7 @@ type Pool struct {
 	// (see BeginWrite).
 	writes   atomic.Uint64
 	applying atomic.Int32
+	res      resCache
 
 	mu     sync.Mutex
 	conns  map[string]*Conn
@@ -48,7 +49,7 @@ func (p *Pool) Get(ctx context.Context, name string) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.cache(c)
+	p.cache(name, c)
 	p.conns[name] = c
 	return c, nil
 }

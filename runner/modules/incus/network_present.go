@@ -48,7 +48,8 @@ var networkPresent = &function{
 			"Incus's two phases: a pending entry per member (member-specific keys: parent, bridge.external_interfaces, " +
 			"bgp.ipv4.nexthop, bgp.ipv6.nexthop, tunnel.NAME.interface, tunnel.NAME.local), then one cluster-wide " +
 			"create with the other keys once every member has its entry; ovn networks take one cluster-wide create. " +
-			"An interrupted or Errored create is finished by the next run. Afterwards listed keys are converged " +
+			"An interrupted or Errored create is finished by the next run, and entries made earlier with other member " +
+			"values are updated first. Afterwards listed keys are converged " +
 			"(cluster-wide keys once, member-specific keys per member); keys not listed are left alone. The type cannot change.",
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Network name."},

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -28,6 +31,9 @@ type resKind struct {
 	noun      string // "storage pool", "network"
 	typeArg   string // the argument naming the immutable type: driver, type
 	memberKey func(key string) bool
+	// fixedOnceCreated reports member-specific keys Incus changes only
+	// while the member's entry is pending (nil: none).
+	fixedOnceCreated func(key string) bool
 	// targeted reports whether resources of this type take pending entries
 	// (false: one untargeted create makes the member rows itself).
 	targeted func(typ string) bool
@@ -256,10 +262,17 @@ func (m *Module) planResSteps(ctx context.Context, c *call, k *resKind) (incus.I
 		var waiting []string
 		if k.targeted(a.typ) {
 			for _, mname := range names {
+				want, known := a.memberValues(mname, info.name)
 				if cur != nil && slices.Contains(cur.locations, mname) {
+					// An entry made earlier (an interrupted run, another
+					// pillar): a targeted PUT updates it while pending.
+					if known && len(want) > 0 {
+						if err := m.planResMember(s, c, k, mname, want, p); err != nil {
+							return nil, nil, err
+						}
+					}
 					continue
 				}
-				want, known := a.memberValues(mname, info.name)
 				if !known {
 					waiting = append(waiting, mname)
 					continue
@@ -351,17 +364,40 @@ func (m *Module) planResConverge(ctx context.Context, s incus.InstanceServer, c 
 		if !known || len(want) == 0 {
 			continue
 		}
-		mi, metag, err := k.get(s.UseTarget(mname), c.Name)
-		if err != nil {
-			return fmt.Errorf("failed to read %s %s on member %s: %w", k.noun, c.Name, mname, err)
+		if err := m.planResMember(s, c, k, mname, want, p); err != nil {
+			return err
 		}
-		if mi == nil {
-			continue
+		if p.fail != "" {
+			return nil
 		}
-		mcfg, mchanged := mergeConfig(mi.config, want, "member "+mname+": ", p.changes)
-		if mchanged {
-			p.steps = append(p.steps, resStep{Op: "member", Member: mname, Config: mcfg, Desc: mi.description, ETag: metag})
+	}
+	return nil
+}
+
+// planResMember plans a targeted update of member mname's entry to want.
+// A key Incus fixes once the entry is created (a pool's source) fails the
+// plan with the way out instead of a write Incus would refuse.
+func (m *Module) planResMember(s incus.InstanceServer, c *call, k *resKind, mname string, want map[string]*string, p *resPlan) error {
+	mi, metag, err := k.get(s.UseTarget(mname), c.Name)
+	if err != nil {
+		return fmt.Errorf("failed to read %s %s on member %s: %w", k.noun, c.Name, mname, err)
+	}
+	if mi == nil {
+		return nil
+	}
+	if k.fixedOnceCreated != nil && mi.status != api.StoragePoolStatusPending {
+		for _, key := range sortedKeys(want) {
+			if v := want[key]; k.fixedOnceCreated(key) && v != nil && mi.config[key] != *v {
+				p.fail = fmt.Sprintf("%s %s has %s %s on member %s, the state wants %s: Incus changes it only while the member's "+
+					"entry is pending. Keep the current value, or remove the %s (incus.%s_absent, after moving what uses it) and apply again",
+					k.noun, c.Name, key, maskValue(key, mi.config[key]), mname, maskValue(key, *v), k.noun, strings.ReplaceAll(k.noun, " ", "_"))
+				return nil
+			}
 		}
+	}
+	mcfg, mchanged := mergeConfig(mi.config, want, "member "+mname+": ", p.changes)
+	if mchanged {
+		p.steps = append(p.steps, resStep{Op: "member", Member: mname, Config: mcfg, Desc: mi.description, ETag: metag})
 	}
 	return nil
 }
@@ -556,19 +592,30 @@ func applyResource(k *resKind) func(ctx context.Context, m *Module, c *call, p *
 		// The create may have finished in a state that still differs (a
 		// retry keeps the first try's global config): converge it now.
 		if len(p.steps) > 0 && (p.steps[len(p.steps)-1].Op == "create" || p.steps[len(p.steps)-1].Op == "retry") {
+			holdBefore(resStep{Op: "converge"})
 			_, p2, err := m.planRes(ctx, c, k)
-			if err == nil && p2.fail == "" {
-				for _, st := range p2.steps {
-					if st.Op == "update" || st.Op == "member" {
-						if err := doResStep(s, k, c.Name, a.typ, st); err != nil {
-							return nil, err
-						}
+			why := ""
+			if err != nil {
+				why = err.Error()
+			} else if p2.fail != "" {
+				why = p2.fail
+			}
+			if why != "" {
+				// Created, but not known to match the state: say so (a
+				// re-run converges it) rather than report success.
+				return &module.Outcome{Failed: true, Changes: p.changes, Comment: resComment(k, c.Name, p, false) +
+					"; reading it back to converge it failed (a re-run converges it): " + why}, nil
+			}
+			for _, st := range p2.steps {
+				if st.Op == "update" || st.Op == "member" {
+					if err := doResStep(s, k, c.Name, a.typ, st); err != nil {
+						return nil, err
 					}
 				}
-				for key, v := range p2.changes {
-					if _, ok := p.changes[key]; !ok {
-						p.changes[key] = v
-					}
+			}
+			for key, v := range p2.changes {
+				if _, ok := p.changes[key]; !ok {
+					p.changes[key] = v
 				}
 			}
 		}
@@ -576,8 +623,26 @@ func applyResource(k *resKind) func(ctx context.Context, m *Module, c *call, p *
 	}
 }
 
+// holdEnv names a plan step (create, retry, update, pending:MEMBER,
+// member:MEMBER, or converge: the read-back after a create) before which a statectl process stops itself (SIGSTOP).
+// The fault tests set it to kill statectl at an exact point of a two-phase
+// create; it is never set in use.
+const holdEnv = "STATECTL_TEST_HOLD_BEFORE"
+
+func holdBefore(st resStep) {
+	v := os.Getenv(holdEnv)
+	if v != "" && (v == st.Op || v == st.Op+":"+st.Member) {
+		// Sent to this thread, not the process: a process-wide stop may be
+		// taken by another thread while this one still sends the step.
+		runtime.LockOSThread()
+		_ = syscall.Tgkill(os.Getpid(), syscall.Gettid(), syscall.SIGSTOP)
+		runtime.UnlockOSThread()
+	}
+}
+
 // doResStep performs one step through the target s.
 func doResStep(s incus.InstanceServer, k *resKind, name, typ string, st resStep) error {
+	holdBefore(st)
 	var err error
 	switch st.Op {
 	case "pending":

@@ -14,7 +14,10 @@ var poolKind = &resKind{
 	noun:      "storage pool",
 	typeArg:   "driver",
 	memberKey: isPoolMemberKey,
-	targeted:  func(string) bool { return true },
+	// "Pool source cannot be changed when not in pending state" (incusd,
+	// backend.Update).
+	fixedOnceCreated: func(key string) bool { return key == "source" },
+	targeted:         func(string) bool { return true },
 	get: func(s incus.InstanceServer, name string) (*resInfo, string, error) {
 		p, etag, err := s.GetStoragePool(name)
 		if err != nil {
@@ -43,7 +46,8 @@ var storagePoolPresent = &function{
 			"Incus's two phases: a pending entry per member (member-specific keys: size, source, source.wipe, " +
 			"volatile.initial_source, zfs.pool_name, lvm.thinpool_name, lvm.vg_name, lvm.vg.force_reuse), then one " +
 			"cluster-wide create with the other keys once every member has its entry; an interrupted or Errored " +
-			"create is finished by the next run. Afterwards listed keys are converged (cluster-wide keys once, " +
+			"create is finished by the next run, and entries made earlier with other member values are updated first. " +
+			"A member's source cannot change once the pool is created (Incus refuses it): the plan fails. Afterwards listed keys are converged (cluster-wide keys once, " +
 			"member-specific keys per member); keys not listed are left alone. The driver cannot change.",
 		Args: []module.ArgSpec{
 			{Name: "name", Type: module.TypeString, Required: true, Doc: "Pool name."},
