@@ -217,3 +217,74 @@ func TestLabRestartAndReset(t *testing.T) {
 		t.Fatalf("restart of an unknown member: %v", err)
 	}
 }
+
+// TestLabNetnsCluster forms a 3-member cluster with each member in its own
+// network namespace: members reach each other only through the lab bridge
+// (their addresses are on no host interface), the roster's sockets work
+// across namespaces, and Down removes the namespaces, veths and bridge.
+func TestLabNetnsCluster(t *testing.T) {
+	l := labtest.StartNetns(t, 3)
+	ctx := context.Background()
+	if l.Netns == "" {
+		t.Fatal("lab not in netns mode")
+	}
+	hostAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range l.Members {
+		if m.Netns == "" {
+			t.Fatalf("%s: no namespace", m.Name)
+		}
+		if _, err := os.Stat("/run/netns/" + m.Netns); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		for _, a := range hostAddrs {
+			if strings.HasPrefix(a.String(), m.IP()+"/") {
+				t.Errorf("%s's address %s is on a host interface", m.Name, m.IP())
+			}
+		}
+		// The daemon's network namespace is the member's, not the host's.
+		self, _ := os.Readlink("/proc/self/ns/net")
+		got, err := os.Readlink("/proc/" + strconv.Itoa(m.PID) + "/ns/net")
+		if err != nil || got == self {
+			t.Errorf("%s: incusd in namespace %q (host %q): %v", m.Name, got, self, err)
+		}
+	}
+	start := time.Now()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("netns cluster of 3 formed in %s", time.Since(start).Round(time.Millisecond))
+	st, err := l.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if !s.Clustered || s.ServerName != s.Name {
+			t.Errorf("%s: clustered=%v server_name=%q", s.Name, s.Clustered, s.ServerName)
+		}
+	}
+	c, err := incus.ConnectIncusUnix(l.Members[2].Socket, &incus.ConnectionArgs{HTTPClient: &http.Client{Timeout: 30 * time.Second}, SkipGetEvents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := c.GetClusterMembers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Status != "Online" {
+			t.Errorf("%s: %s (%s)", m.ServerName, m.Status, m.Message)
+		}
+	}
+	start = time.Now()
+	if err := l.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("netns lab down in %s", time.Since(start).Round(time.Millisecond))
+	assertGone(t, l)
+	if lab.NetnsLeft(l.Netns) {
+		t.Errorf("namespaces or interfaces of tag %s left after Down", l.Netns)
+	}
+}
