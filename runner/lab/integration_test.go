@@ -251,6 +251,12 @@ func TestLabNetnsCluster(t *testing.T) {
 			t.Errorf("%s: incusd in namespace %q (host %q): %v", m.Name, got, self, err)
 		}
 	}
+	// Nothing on the host side answers a member address: the lab routes
+	// its subnet to the bridge instead of out of the host's interfaces.
+	if c, err := net.DialTimeout("tcp", l.Members[0].Address, time.Second); err == nil {
+		c.Close()
+		t.Errorf("a connection from the host to %s succeeded", l.Members[0].Address)
+	}
 	start := time.Now()
 	if err := l.Cluster(ctx); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,9 @@ import (
 // members share the host's namespace. Member K's namespace is stlTAGnK; its
 // eth0 is the peer of the host veth stlTAGnK, enslaved to the host bridge
 // stlTAGbr. The bridge has no address and no uplink: member addresses
-// exist only inside the namespaces, and no namespace has a route out.
+// exist only inside the namespaces, and no namespace has a route out. So
+// only the daemons reach each other over TCP; the host reaches them by
+// their unix sockets.
 
 // netnsRunDir is where `ip netns add` pins named namespaces.
 const netnsRunDir = "/run/netns"
@@ -116,6 +118,20 @@ func (l *Lab) setupNetns() error {
 	_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+br+"/disable_ipv6", []byte("1"), 0o644)
 	if err := ipCmd("link", "set", br, "up"); err != nil {
 		return err
+	}
+	// The host's default route would send a connection to a member
+	// address out of its real interface (measured: something out there
+	// answered on :8443). This route, removed with the bridge, keeps
+	// such packets on the lab bridge, where no member answers them: the
+	// host has no address there and the members no route back.
+	if len(l.Members) > 0 {
+		_, subnet, err := net.ParseCIDR(l.Members[0].IP() + "/24")
+		if err != nil {
+			return fmt.Errorf("failed to route the lab subnet: %w", err)
+		}
+		if err := ipCmd("route", "add", subnet.String(), "dev", br); err != nil {
+			return err
+		}
 	}
 	for _, m := range l.Members {
 		steps := [][]string{
