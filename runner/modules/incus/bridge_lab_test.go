@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lxc/incus/v6/shared/api"
 
@@ -85,9 +86,11 @@ func TestNetworkBridge(t *testing.T) {
 	// Formed by the lab: statectl's own join fetches the certificate at
 	// the token's address over TCP, which the host side cannot reach in
 	// netns mode.
+	start := time.Now()
 	if err := e.lab.Cluster(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("cluster formed in %s", time.Since(start).Round(time.Millisecond))
 	c1 := e.client("node1")
 	nodes := []string{"node1", "node2", "node3"}
 	ext := map[string]string{}
@@ -104,8 +107,10 @@ func TestNetworkBridge(t *testing.T) {
 			},
 		})
 	}
+	start = time.Now()
 	for _, n := range nodes {
 		e.mustApply(e.mod, call(n))
+		t.Logf("applied on %s after %s", n, time.Since(start).Round(time.Millisecond))
 	}
 	nw, _, err := c1.GetNetwork("stbr0")
 	if err != nil {
@@ -134,6 +139,7 @@ func TestNetworkBridge(t *testing.T) {
 		}
 	}
 
+	t.Logf("checked after %s", time.Since(start).Round(time.Millisecond))
 	// A new run: converged on every member, zero writes.
 	m := e.newModule()
 	for _, n := range nodes {
@@ -157,6 +163,7 @@ func TestNetworkBridge(t *testing.T) {
 	}
 	e.mustConverged(e.newModule(), moved)
 
+	t.Logf("member change after %s", time.Since(start).Round(time.Millisecond))
 	// Absent is refused while a profile uses the network, naming it.
 	if err := c1.CreateProfile(api.ProfilesPost{Name: "uses-stbr0", ProfilePut: api.ProfilePut{Devices: map[string]map[string]string{
 		"eth0": {"type": "nic", "network": "stbr0"}}}}); err != nil {
@@ -179,4 +186,5 @@ func TestNetworkBridge(t *testing.T) {
 		}
 	}
 	e.mustConverged(e.newModule(), absent)
+	t.Logf("absent after %s", time.Since(start).Round(time.Millisecond))
 }
