@@ -221,7 +221,7 @@ func TestLabRestartAndReset(t *testing.T) {
 // TestLabNetnsCluster forms a 3-member cluster with each member in its own
 // network namespace: members reach each other only through the lab bridge
 // (their addresses are on no host interface), the roster's sockets work
-// across namespaces, and Down removes the namespaces, veths and bridge.
+// across namespaces, a restarted member rejoins, and Down removes the namespaces, veths and bridge.
 func TestLabNetnsCluster(t *testing.T) {
 	l := labtest.StartNetns(t, 3)
 	ctx := context.Background()
@@ -271,6 +271,12 @@ func TestLabNetnsCluster(t *testing.T) {
 			t.Errorf("%s: clustered=%v server_name=%q", s.Name, s.Clustered, s.ServerName)
 		}
 	}
+	// Restart waits for the address inside the member's namespace.
+	took, err := l.Restart(ctx, "node2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("node2 restarted in %s", took.Round(time.Millisecond))
 	c, err := incus.ConnectIncusUnix(l.Members[2].Socket, &incus.ConnectionArgs{HTTPClient: &http.Client{Timeout: 30 * time.Second}, SkipGetEvents: true})
 	if err != nil {
 		t.Fatal(err)
