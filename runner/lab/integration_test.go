@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -298,5 +299,35 @@ func TestLabNetnsCluster(t *testing.T) {
 	assertGone(t, l)
 	if lab.NetnsLeft(l.Netns) {
 		t.Errorf("namespaces or interfaces of tag %s left after Down", l.Netns)
+	}
+}
+
+// TestLabNetnsRecoversFromCrash: a netns lab whose daemon died (SIGKILL,
+// no Down) leaves its namespaces and bridge; Up in the same directory
+// removes them and starts afresh instead of finding the tag taken.
+func TestLabNetnsRecoversFromCrash(t *testing.T) {
+	l := labtest.StartNetns(t, 1)
+	if err := syscall.Kill(l.Members[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100 && l.Members[0].PID > 0; i++ {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(l.Members[0].PID) + "/stat")
+		if err != nil || strings.Contains(string(b), ") Z") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !lab.NetnsLeft(l.Netns) {
+		t.Fatal("no namespace left to recover from")
+	}
+	prefix := strings.TrimSuffix(l.Members[0].IP(), ".11")
+	l2, err := lab.UpWith(context.Background(), l.Dir, lab.Options{Members: 1, Netns: true, Prefix: prefix, Tag: l.Netns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Members = l2.Members
+	st, err := l2.Status(context.Background())
+	if err != nil || !st[0].Ready {
+		t.Fatalf("status after recovery: %v %+v", err, st)
 	}
 }

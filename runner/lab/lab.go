@@ -188,6 +188,12 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 		case running > 0:
 			return nil, fmt.Errorf("failed to start lab in %s: a lab with %d members is running there (%d up); stop it with `statectl lab down`", dir, len(existing.Members), running)
 		}
+		// A crashed netns lab's namespaces and interfaces outlive it.
+		if existing.Netns != "" {
+			if err := RemoveNetns(existing.Netns); err != nil {
+				return nil, err
+			}
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
