@@ -302,7 +302,7 @@ func (l *Lab) Down(ctx context.Context) error {
 	}
 	if l.Netns != "" {
 		// The addresses go with the namespaces.
-		if err := RemoveNetns(l.Netns); err != nil {
+		if err := RemoveNetns(l.Netns, l.prefix()); err != nil {
 			errs = append(errs, err)
 		}
 	} else {

@@ -3,9 +3,11 @@ package lab_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -252,11 +254,14 @@ func TestLabNetnsCluster(t *testing.T) {
 			t.Errorf("%s: incusd in namespace %q (host %q): %v", m.Name, got, self, err)
 		}
 	}
-	// Nothing on the host side answers a member address: the lab routes
-	// its subnet to the bridge instead of out of the host's interfaces.
-	if c, err := net.DialTimeout("tcp", l.Members[0].Address, time.Second); err == nil {
-		c.Close()
-		t.Errorf("a connection from the host to %s succeeded", l.Members[0].Address)
+	// Nothing on the host side answers a member address, and nothing
+	// leaves for it through the host's interfaces: the lab's route for
+	// its subnet is unreachable.
+	if c, err := net.DialTimeout("tcp", l.Members[0].Address, time.Second); !errors.Is(err, syscall.EHOSTUNREACH) {
+		if c != nil {
+			c.Close()
+		}
+		t.Errorf("a connection from the host to %s: %v, want no route to host", l.Members[0].Address, err)
 	}
 	start := time.Now()
 	if err := l.Cluster(ctx); err != nil {
@@ -299,6 +304,9 @@ func TestLabNetnsCluster(t *testing.T) {
 	assertGone(t, l)
 	if lab.NetnsLeft(l.Netns) {
 		t.Errorf("namespaces or interfaces of tag %s left after Down", l.Netns)
+	}
+	if out, _ := exec.Command("ip", "-4", "route", "show", "exact", l.Members[0].IP()+"/24").Output(); len(out) > 0 {
+		t.Errorf("route left after Down: %s", out)
 	}
 }
 

@@ -190,7 +190,7 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 		}
 		// A crashed netns lab's namespaces and interfaces outlive it.
 		if existing.Netns != "" {
-			if err := RemoveNetns(existing.Netns); err != nil {
+			if err := RemoveNetns(existing.Netns, existing.prefix()); err != nil {
 				return nil, err
 			}
 		}
@@ -294,6 +294,16 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 	}
 	fmt.Fprintf(o.Log, "lab: up in %s\n", time.Since(start).Round(time.Millisecond))
 	return l, nil
+}
+
+// prefix is the first three octets of the member addresses ("" without
+// members).
+func (l *Lab) prefix() string {
+	if len(l.Members) == 0 {
+		return ""
+	}
+	ip := l.Members[0].IP()
+	return ip[:strings.LastIndexByte(ip, '.')]
 }
 
 // Load reads DIR/lab.json. A missing file gives an error wrapping

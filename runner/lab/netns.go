@@ -24,9 +24,11 @@ import (
 // members share the host's namespace. Member K's namespace is stlTAGnK; its
 // eth0 is the peer of the host veth stlTAGnK, enslaved to the host bridge
 // stlTAGbr. The bridge has no address and no uplink: member addresses
-// exist only inside the namespaces, and no namespace has a route out. So
-// only the daemons reach each other over TCP; the host reaches them by
-// their unix sockets.
+// exist only inside the namespaces, no namespace has a route out, and the
+// host's route for the subnet is of type unreachable. So only the daemons
+// reach each other over TCP; the host reaches them by their unix sockets
+// (statectl's probes of cluster addresses fail at once: it then relies on
+// the members' status, as when cluster addresses are not reachable).
 
 // netnsRunDir is where `ip netns add` pins named namespaces.
 const netnsRunDir = "/run/netns"
@@ -95,6 +97,9 @@ func checkNetnsFree(tag, prefix string, members int) error {
 	if err != nil {
 		return fmt.Errorf("invalid address prefix %q: %w", prefix, err)
 	}
+	if out, err := exec.Command("ip", "-4", "route", "show", "exact", subnet.String()).Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
+		return fmt.Errorf("%w: the host has a route for %s: %s", ErrAddressInUse, subnet, strings.TrimSpace(string(out)))
+	}
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
 		return fmt.Errorf("failed to list host addresses: %w", err)
@@ -121,15 +126,10 @@ func (l *Lab) setupNetns() error {
 	}
 	// The host's default route would send a connection to a member
 	// address out of its real interface (measured: something out there
-	// answered on :8443). This route, removed with the bridge, keeps
-	// such packets on the lab bridge, where no member answers them: the
-	// host has no address there and the members no route back.
+	// answered on :8443). An unreachable route fails it at once instead,
+	// and keeps the lab subnet off the host's interfaces.
 	if len(l.Members) > 0 {
-		_, subnet, err := net.ParseCIDR(l.Members[0].IP() + "/24")
-		if err != nil {
-			return fmt.Errorf("failed to route the lab subnet: %w", err)
-		}
-		if err := ipCmd("route", "add", subnet.String(), "dev", br); err != nil {
+		if err := ipCmd("route", "add", "unreachable", subnetOf(l.Members[0].IP())); err != nil {
 			return err
 		}
 	}
@@ -158,16 +158,33 @@ func runSteps(steps [][]string) error {
 	return nil
 }
 
-// RemoveNetns removes everything a netns lab tagged tag created: processes
-// left in its namespaces (an incusd's dnsmasq, say) are killed, then the
-// namespaces (which takes their eth0 along), host veths and the bridge are
-// deleted. It finds them by name, so it also cleans up after a crashed run
-// that left no lab.json. Removing nothing is not an error.
-func RemoveNetns(tag string) error {
+// subnetOf is the /24 of a member address.
+func subnetOf(ip string) string {
+	return ip[:strings.LastIndexByte(ip, '.')] + ".0/24"
+}
+
+// RemoveNetns removes everything a netns lab tagged tag with addresses in
+// PREFIX.0/24 created: processes left in its namespaces (an incusd's
+// dnsmasq, say) are killed, then the namespaces (which takes their eth0
+// along), host veths, the bridge and the host's unreachable route for the
+// subnet are deleted. It finds them by name, so it also cleans up after a
+// crashed run that left no lab.json; an empty prefix leaves routes alone.
+// Removing nothing is not an error.
+func RemoveNetns(tag, prefix string) error {
 	if err := validTag(tag); err != nil {
 		return err
 	}
 	var errs []error
+	if prefix != "" {
+		// Only the unreachable route this lab adds, for exactly its subnet.
+		subnet := subnetOf(prefix + ".1")
+		out, err := exec.Command("ip", "-4", "route", "show", "type", "unreachable", "exact", subnet).Output()
+		if err == nil && len(strings.TrimSpace(string(out))) > 0 {
+			if err := ipCmd("route", "del", "unreachable", subnet); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	if ents, err := os.ReadDir(netnsRunDir); err == nil {
 		for _, e := range ents {
 			if !isMemberName(tag, e.Name()) {

@@ -64,9 +64,17 @@ func StartNetns(t testing.TB, n int) *lab.Lab {
 // slotOptions are the lab options of slot s.
 func slotOptions(s, n int, netns bool) lab.Options {
 	if netns {
-		return lab.Options{Members: n, Netns: true, Prefix: "198.18." + strconv.Itoa(s), Tag: slotTag(s)}
+		return lab.Options{Members: n, Netns: true, Prefix: slotPrefix(s, true), Tag: slotTag(s)}
 	}
-	return lab.Options{Members: n, Prefix: "127.0." + strconv.Itoa(s)}
+	return lab.Options{Members: n, Prefix: slotPrefix(s, false)}
+}
+
+// slotPrefix is the address prefix of slot s.
+func slotPrefix(s int, netns bool) string {
+	if netns {
+		return "198.18." + strconv.Itoa(s)
+	}
+	return "127.0." + strconv.Itoa(s)
 }
 
 // slotTag names slot s's namespaces and interfaces; the "t" keeps them
@@ -153,7 +161,7 @@ func sweep(ctx context.Context, root string) {
 			_ = l.Down(ctx)
 		}
 		// Also when lab.json was lost or never written.
-		_ = lab.RemoveNetns(slotTag(s))
+		_ = lab.RemoveNetns(slotTag(s), slotPrefix(s, true))
 		lock.Close()
 	}
 }

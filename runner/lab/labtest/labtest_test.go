@@ -111,21 +111,25 @@ func TestSweepRemovesStaleNetns(t *testing.T) {
 	}
 	tag := slotTag(s)
 	ns, br := lab.NetnsName(tag, 5), lab.BridgeName(tag)
-	for _, args := range [][]string{{"netns", "add", ns}, {"link", "add", br, "type", "bridge"}} {
+	subnet := slotPrefix(s, true) + ".0/24"
+	for _, args := range [][]string{{"netns", "add", ns}, {"link", "add", br, "type", "bridge"}, {"route", "add", "unreachable", subnet}} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %v: %v: %s", args, err, out)
 		}
 	}
-	t.Cleanup(func() { _ = lab.RemoveNetns(tag) })
+	t.Cleanup(func() { _ = lab.RemoveNetns(tag, slotPrefix(s, true)) })
 	if !lab.NetnsLeft(tag) {
 		t.Fatal("NetnsLeft does not see the stale namespace")
 	}
 	lock.Close() // the crashed process's lock is gone with it
-	StartNetns(t, 1)
+	l := StartNetns(t, 1)
 	if _, err := os.Stat("/run/netns/" + ns); err == nil {
 		t.Errorf("stale namespace %s not swept", ns)
 	}
 	if _, err := os.Stat("/sys/class/net/" + ns); err == nil {
 		t.Errorf("stale interface %s not swept", ns)
+	}
+	if out, _ := exec.Command("ip", "-4", "route", "show", "exact", subnet).Output(); len(out) > 0 && l.Netns != tag {
+		t.Errorf("stale route not swept: %s", out)
 	}
 }
