@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Installs what statectl's tests and lab need on Debian 12 (bookworm):
-# Incus from bookworm-backports and Debian's python3-jinja2 (the
-# differential template test compares against it). Idempotent.
+# Incus from bookworm-backports, Debian's python3-jinja2 (the
+# differential template test compares against it), and dnsmasq-base and
+# iproute2 (the lab's network-namespace mode and the bridge networks tested
+# there). Idempotent.
 set -euo pipefail
 
 need=()
 [ -x /usr/libexec/incus/incusd ] || need+=(incus)
 command -v incus >/dev/null 2>&1 || need+=(incus)
 /usr/bin/python3 -c 'import jinja2' >/dev/null 2>&1 || need+=(jinja2)
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: incus and python3-jinja2 already installed"
+  echo "install-deps: incus, python3-jinja2, dnsmasq-base and iproute2 already installed"
   exit 0
 fi
 
@@ -28,5 +32,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q python3-jinja2
+$SUDO apt-get install -y -q --no-install-recommends dnsmasq-base iproute2
 $SUDO apt-get install -y -q -t bookworm-backports --no-install-recommends incus-base incus-client
 echo "install-deps: installed $(incus --version 2>/dev/null || echo incus)"

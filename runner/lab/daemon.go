@@ -99,6 +99,13 @@ func (l *Lab) startMember(m *Member) error {
 	// The log is the daemon's stderr (warnings and up, and panics);
 	// --logfile as well would write every line twice.
 	cmd := exec.Command(l.Incusd, "--group", "root")
+	if m.Netns != "" {
+		// ip netns exec also gives the daemon a mount namespace with
+		// /sys remounted for its network namespace: incusd looks for
+		// interfaces in /sys/class/net. It execs incusd, so the pid
+		// and /proc/PID/environ are the daemon's.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", m.Netns, l.Incusd}, cmd.Args[1:]...)...)
+	}
 	cmd.Env = append(cleanEnv(), "INCUS_DIR="+m.Dir)
 	cmd.Dir = m.Dir
 	cmd.Stdout = logf
@@ -293,12 +300,19 @@ func (l *Lab) Down(ctx context.Context) error {
 	if err := cleanDir(ctx, l.Dir); err != nil {
 		errs = append(errs, err)
 	}
-	// A killed incusd shows as a zombie while exit_group still tears
-	// down its other threads and their sockets: wait until the
-	// addresses are free, so `lab down && lab up` works at once.
-	for _, m := range l.Members {
-		if err := waitAddressFree(ctx, m.Address, killGrace); err != nil {
+	if l.Netns != "" {
+		// The addresses go with the namespaces.
+		if err := RemoveNetns(l.Netns, l.prefix()); err != nil {
 			errs = append(errs, err)
+		}
+	} else {
+		// A killed incusd shows as a zombie while exit_group still
+		// tears down its other threads and their sockets: wait until
+		// the addresses are free, so `lab down && lab up` works at once.
+		for _, m := range l.Members {
+			if err := waitAddressFree(ctx, m, killGrace); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -307,11 +321,11 @@ func (l *Lab) Down(ctx context.Context) error {
 	return nil
 }
 
-// waitAddressFree polls until addr can be bound again, at most d.
-func waitAddressFree(ctx context.Context, addr string, d time.Duration) error {
+// waitAddressFree polls until m's address can be bound again, at most d.
+func waitAddressFree(ctx context.Context, m Member, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
-		err := checkAddressFree(addr)
+		err := memberAddressFree(m)
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}

@@ -3,12 +3,15 @@ package lab_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -215,5 +218,124 @@ func TestLabRestartAndReset(t *testing.T) {
 	}
 	if _, err := l.Restart(ctx, "node9"); err == nil || !strings.Contains(err.Error(), "node1") {
 		t.Fatalf("restart of an unknown member: %v", err)
+	}
+}
+
+// TestLabNetnsCluster forms a 3-member cluster with each member in its own
+// network namespace: members reach each other only through the lab bridge
+// (their addresses are on no host interface), the roster's sockets work
+// across namespaces, a restarted member rejoins, and Down removes the namespaces, veths and bridge.
+func TestLabNetnsCluster(t *testing.T) {
+	l := labtest.StartNetns(t, 3)
+	ctx := context.Background()
+	if l.Netns == "" {
+		t.Fatal("lab not in netns mode")
+	}
+	hostAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range l.Members {
+		if m.Netns == "" {
+			t.Fatalf("%s: no namespace", m.Name)
+		}
+		if _, err := os.Stat("/run/netns/" + m.Netns); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		for _, a := range hostAddrs {
+			if strings.HasPrefix(a.String(), m.IP()+"/") {
+				t.Errorf("%s's address %s is on a host interface", m.Name, m.IP())
+			}
+		}
+		// The daemon's network namespace is the member's, not the host's.
+		self, _ := os.Readlink("/proc/self/ns/net")
+		got, err := os.Readlink("/proc/" + strconv.Itoa(m.PID) + "/ns/net")
+		if err != nil || got == self {
+			t.Errorf("%s: incusd in namespace %q (host %q): %v", m.Name, got, self, err)
+		}
+	}
+	// Nothing on the host side answers a member address, and nothing
+	// leaves for it through the host's interfaces: the lab's route for
+	// its subnet is unreachable.
+	if c, err := net.DialTimeout("tcp", l.Members[0].Address, time.Second); !errors.Is(err, syscall.EHOSTUNREACH) {
+		if c != nil {
+			c.Close()
+		}
+		t.Errorf("a connection from the host to %s: %v, want no route to host", l.Members[0].Address, err)
+	}
+	start := time.Now()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("netns cluster of 3 formed in %s", time.Since(start).Round(time.Millisecond))
+	st, err := l.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if !s.Clustered || s.ServerName != s.Name {
+			t.Errorf("%s: clustered=%v server_name=%q", s.Name, s.Clustered, s.ServerName)
+		}
+	}
+	// Restart waits for the address inside the member's namespace.
+	took, err := l.Restart(ctx, "node2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("node2 restarted in %s", took.Round(time.Millisecond))
+	c, err := incus.ConnectIncusUnix(l.Members[2].Socket, &incus.ConnectionArgs{HTTPClient: &http.Client{Timeout: 30 * time.Second}, SkipGetEvents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := c.GetClusterMembers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Status != "Online" {
+			t.Errorf("%s: %s (%s)", m.ServerName, m.Status, m.Message)
+		}
+	}
+	start = time.Now()
+	if err := l.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("netns lab down in %s", time.Since(start).Round(time.Millisecond))
+	assertGone(t, l)
+	if lab.NetnsLeft(l.Netns) {
+		t.Errorf("namespaces or interfaces of tag %s left after Down", l.Netns)
+	}
+	if out, _ := exec.Command("ip", "-4", "route", "show", "exact", l.Members[0].IP()+"/24").Output(); len(out) > 0 {
+		t.Errorf("route left after Down: %s", out)
+	}
+}
+
+// TestLabNetnsRecoversFromCrash: a netns lab whose daemon died (SIGKILL,
+// no Down) leaves its namespaces and bridge; Up in the same directory
+// removes them and starts afresh instead of finding the tag taken.
+func TestLabNetnsRecoversFromCrash(t *testing.T) {
+	l := labtest.StartNetns(t, 1)
+	if err := syscall.Kill(l.Members[0].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100 && l.Members[0].PID > 0; i++ {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(l.Members[0].PID) + "/stat")
+		if err != nil || strings.Contains(string(b), ") Z") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !lab.NetnsLeft(l.Netns) {
+		t.Fatal("no namespace left to recover from")
+	}
+	prefix := strings.TrimSuffix(l.Members[0].IP(), ".11")
+	l2, err := lab.UpWith(context.Background(), l.Dir, lab.Options{Members: 1, Netns: true, Prefix: prefix, Tag: l.Netns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Members = l2.Members
+	st, err := l2.Status(context.Background())
+	if err != nil || !st[0].Ready {
+		t.Fatalf("status after recovery: %v %+v", err, st)
 	}
 }

@@ -47,12 +47,15 @@ type Member struct {
 	// member joins a cluster it serves the cluster certificate instead
 	// (DIR/nodeK/cluster.crt).
 	ServerCert string `json:"server_cert"`
+	// Netns is the member's network namespace in netns mode (its host
+	// veth has the same name); empty when it shares the host's.
+	Netns string `json:"netns,omitempty"`
 }
 
 // URL is the member's https endpoint.
 func (m Member) URL() string { return "https://" + m.Address }
 
-// IP is the member's loopback address without the port.
+// IP is the member's address without the port.
 func (m Member) IP() string {
 	host, _, err := net.SplitHostPort(m.Address)
 	if err != nil {
@@ -73,6 +76,9 @@ type Lab struct {
 	// ClusterCert is set by Cluster: the certificate every member serves
 	// once clustered (pin it as a roster server_cert).
 	ClusterCert string `json:"cluster_cert,omitempty"`
+	// Netns is the tag naming the namespaces, veths and bridge of a lab
+	// in netns mode (see RemoveNetns); empty otherwise.
+	Netns string `json:"netns,omitempty"`
 }
 
 // Options configure UpWith. Zero values take the defaults.
@@ -92,7 +98,20 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Netns runs each member in its own network namespace, joined to the
+	// others by a host bridge without uplink or address (see netns.go).
+	// Prefix must then be private (RFC 1918 or 198.18.0.0/15) and free
+	// on the host; the default is 198.18.0.
+	Netns bool
+	// Tag names the namespaces and interfaces of a netns lab (1-6 of
+	// [a-z0-9]; default: the last octet of Prefix). Labs running at the
+	// same time need different tags.
+	Tag string
 }
+
+// benchNet is RFC 2544's benchmarking range: private, and rarely used by
+// real networks.
+var benchNet = &net.IPNet{IP: net.IPv4(198, 18, 0, 0).To4(), Mask: net.CIDRMask(15, 32)}
 
 func (o *Options) defaults() error {
 	if o.Members == 0 {
@@ -101,11 +120,27 @@ func (o *Options) defaults() error {
 	if o.Members < 1 || o.Members > 200 {
 		return fmt.Errorf("invalid member count %d: want 1..200", o.Members)
 	}
-	if o.Prefix == "" {
-		o.Prefix = "127.0.0"
-	}
-	if ip := net.ParseIP(o.Prefix + ".1"); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
-		return fmt.Errorf("invalid address prefix %q: want three octets of 127.0.0.0/8, e.g. 127.0.1", o.Prefix)
+	if o.Netns {
+		if o.Prefix == "" {
+			o.Prefix = "198.18.0"
+		}
+		ip := net.ParseIP(o.Prefix + ".1")
+		if ip == nil || ip.To4() == nil || strings.Count(o.Prefix, ".") != 2 || !(ip.IsPrivate() || benchNet.Contains(ip)) {
+			return fmt.Errorf("invalid address prefix %q for netns mode: want three octets of a private range (10/8, 172.16/12, 192.168/16, 198.18/15), e.g. 198.18.1", o.Prefix)
+		}
+		if o.Tag == "" {
+			o.Tag = o.Prefix[strings.LastIndexByte(o.Prefix, '.')+1:]
+		}
+		if err := validTag(o.Tag); err != nil {
+			return err
+		}
+	} else {
+		if o.Prefix == "" {
+			o.Prefix = "127.0.0"
+		}
+		if ip := net.ParseIP(o.Prefix + ".1"); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+			return fmt.Errorf("invalid address prefix %q: want three octets of 127.0.0.0/8, e.g. 127.0.1", o.Prefix)
+		}
 	}
 	if o.FirstHost == 0 {
 		o.FirstHost = 11
@@ -153,6 +188,12 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 		case running > 0:
 			return nil, fmt.Errorf("failed to start lab in %s: a lab with %d members is running there (%d up); stop it with `statectl lab down`", dir, len(existing.Members), running)
 		}
+		// A crashed netns lab's namespaces and interfaces outlive it.
+		if existing.Netns != "" {
+			if err := RemoveNetns(existing.Netns, existing.prefix()); err != nil {
+				return nil, err
+			}
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -168,10 +209,21 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 	}
 
 	l := &Lab{Dir: dir, Incusd: o.Incusd}
+	if o.Netns {
+		l.Netns = o.Tag
+		if err := checkNetnsFree(o.Tag, o.Prefix, o.Members); err != nil {
+			return nil, err
+		}
+	}
 	for k := 1; k <= o.Members; k++ {
 		name := "node" + strconv.Itoa(k)
 		mdir := filepath.Join(dir, name)
+		ns := ""
+		if o.Netns {
+			ns = NetnsName(o.Tag, k)
+		}
 		l.Members = append(l.Members, Member{
+			Netns:      ns,
 			Name:       name,
 			Dir:        mdir,
 			Socket:     filepath.Join(mdir, "unix.socket"),
@@ -181,7 +233,9 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 		})
 	}
 	for _, m := range l.Members {
-		if err := checkAddressFree(m.Address); err != nil {
+		if m.Netns != "" {
+			// Checked with the namespaces: nothing else can use them.
+		} else if err := checkAddressFree(m.Address); err != nil {
 			return nil, fmt.Errorf("failed to start lab member %s: %w", m.Name, err)
 		}
 		if len(m.Socket) >= 108 {
@@ -192,6 +246,16 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 	start := time.Now()
 	if err := l.writeClientCert(); err != nil {
 		return nil, err
+	}
+	if l.Netns != "" {
+		// Saved first, so a Down after a crash finds the tag.
+		if err := l.save(); err != nil {
+			return nil, err
+		}
+		if err := l.setupNetns(); err != nil {
+			_ = l.Down(context.WithoutCancel(ctx))
+			return nil, err
+		}
 	}
 	if err := l.start(); err != nil {
 		_ = l.Down(context.WithoutCancel(ctx))
@@ -230,6 +294,16 @@ func UpWith(ctx context.Context, dir string, o Options) (*Lab, error) {
 	}
 	fmt.Fprintf(o.Log, "lab: up in %s\n", time.Since(start).Round(time.Millisecond))
 	return l, nil
+}
+
+// prefix is the first three octets of the member addresses ("" without
+// members).
+func (l *Lab) prefix() string {
+	if len(l.Members) == 0 {
+		return ""
+	}
+	ip := l.Members[0].IP()
+	return ip[:strings.LastIndexByte(ip, '.')]
 }
 
 // Load reads DIR/lab.json. A missing file gives an error wrapping

@@ -26,6 +26,13 @@ func TestOptionsDefaults(t *testing.T) {
 		{name: "four octets", in: Options{Prefix: "127.0.0.1"}, wantErr: "invalid address prefix"},
 		{name: "too many hosts", in: Options{Members: 10, FirstHost: 250}, wantErr: "invalid first host"},
 		{name: "negative members", in: Options{Members: -1}, wantErr: "invalid member count"},
+		{name: "netns default", in: Options{Netns: true}, want: Options{Members: 3, Prefix: "198.18.0", FirstHost: 11, Port: 8443, Tag: "0"}},
+		{name: "netns private", in: Options{Netns: true, Prefix: "10.20.30", Tag: "t30"}, want: Options{Members: 3, Prefix: "10.20.30", FirstHost: 11, Port: 8443, Tag: "t30"}},
+		{name: "netns loopback", in: Options{Netns: true, Prefix: "127.0.1"}, wantErr: "invalid address prefix"},
+		{name: "netns public", in: Options{Netns: true, Prefix: "8.8.8"}, wantErr: "invalid address prefix"},
+		{name: "netns two octets", in: Options{Netns: true, Prefix: "10.0"}, wantErr: "invalid address prefix"},
+		{name: "netns long tag", in: Options{Netns: true, Tag: "toolong7"}, wantErr: "invalid netns tag"},
+		{name: "netns tag chars", in: Options{Netns: true, Tag: "a-b"}, wantErr: "invalid netns tag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +47,7 @@ func TestOptionsDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.Members != tt.want.Members || o.Prefix != tt.want.Prefix || o.FirstHost != tt.want.FirstHost || o.Port != tt.want.Port {
+			if o.Members != tt.want.Members || o.Prefix != tt.want.Prefix || o.FirstHost != tt.want.FirstHost || o.Port != tt.want.Port || o.Tag != tt.want.Tag {
 				t.Fatalf("got %+v, want %+v", o, tt.want)
 			}
 		})
@@ -201,5 +208,35 @@ func TestProcessAlive(t *testing.T) {
 	}
 	if daemonAlive(os.Getpid(), "/nonexistent") {
 		t.Error("test binary mistaken for a lab daemon")
+	}
+}
+
+// Names fit IFNAMSIZ (15 bytes) for the longest tag and member count, and
+// one tag's cleanup never matches another tag's namespaces.
+func TestNetnsNames(t *testing.T) {
+	if n := NetnsName("abcdef", 200); len(n) > 15 {
+		t.Errorf("%s is %d bytes, more than an interface name takes", n, len(n))
+	}
+	if n := BridgeName("abcdef"); len(n) > 15 {
+		t.Errorf("%s is %d bytes", n, len(n))
+	}
+	tests := []struct {
+		tag, name string
+		want      bool
+	}{
+		{"t1", "stlt1n1", true},
+		{"t1", "stlt1n12", true},
+		{"t1", "stlt12n1", false},
+		{"t1", "stlt1br", false},
+		{"t1", "stlt1n", false},
+		{"t1", "stlt1n01", false},
+		{"t1", "stlt1n1x", false},
+		{"7", "stl7n3", true},
+		{"7", "stlt7n3", false},
+	}
+	for _, tt := range tests {
+		if got := isMemberName(tt.tag, tt.name); got != tt.want {
+			t.Errorf("isMemberName(%q, %q) = %v, want %v", tt.tag, tt.name, got, tt.want)
+		}
 	}
 }

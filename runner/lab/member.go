@@ -74,7 +74,7 @@ func (l *Lab) stopMember(ctx context.Context, name string) (*Member, error) {
 			return nil, fmt.Errorf("failed to stop lab member %s: %w", name, err)
 		}
 	}
-	if err := waitAddressFree(ctx, m.Address, killGrace); err != nil {
+	if err := waitAddressFree(ctx, *m, killGrace); err != nil {
 		return nil, fmt.Errorf("failed to stop lab member %s: %w", name, err)
 	}
 	return m, nil

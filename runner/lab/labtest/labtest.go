@@ -8,6 +8,11 @@
 // mounts detached by the next Start. ROOT is $STATECTL_LAB_ROOT or
 // /tmp/statectl-lab (short, because unix socket paths are limited to 107
 // bytes).
+//
+// StartNetns is Start in the lab's netns mode: slot S's members get
+// 198.18.S.11, .12 ... inside their own network namespaces, named with the
+// tag tS (stltSbr, stltSn1 ...), so parallel labs never share a kernel
+// object; the sweep of a reclaimed slot removes them too.
 package labtest
 
 import (
@@ -46,6 +51,38 @@ func Root() string {
 // never skip in CI.
 func Start(t testing.TB, n int) *lab.Lab {
 	t.Helper()
+	return start(t, n, false)
+}
+
+// StartNetns is Start with each member in its own network namespace (see
+// lab.Options.Netns): what bridge networks need.
+func StartNetns(t testing.TB, n int) *lab.Lab {
+	t.Helper()
+	return start(t, n, true)
+}
+
+// slotOptions are the lab options of slot s.
+func slotOptions(s, n int, netns bool) lab.Options {
+	if netns {
+		return lab.Options{Members: n, Netns: true, Prefix: slotPrefix(s, true), Tag: slotTag(s)}
+	}
+	return lab.Options{Members: n, Prefix: slotPrefix(s, false)}
+}
+
+// slotPrefix is the address prefix of slot s.
+func slotPrefix(s int, netns bool) string {
+	if netns {
+		return "198.18." + strconv.Itoa(s)
+	}
+	return "127.0." + strconv.Itoa(s)
+}
+
+// slotTag names slot s's namespaces and interfaces; the "t" keeps them
+// apart from a `statectl lab` tag (the prefix's last octet).
+func slotTag(s int) string { return "t" + strconv.Itoa(s) }
+
+func start(t testing.TB, n int, netns bool) *lab.Lab {
+	t.Helper()
 	if err := lab.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("integration test needs a lab: %v", err)
@@ -69,7 +106,7 @@ func Start(t testing.TB, n int) *lab.Lab {
 		}
 		dir := filepath.Join(root, "slot"+strconv.Itoa(s))
 		start := time.Now()
-		l, err := lab.UpWith(ctx, dir, lab.Options{Members: n, Prefix: "127.0." + strconv.Itoa(s)})
+		l, err := lab.UpWith(ctx, dir, slotOptions(s, n, netns))
 		if err != nil {
 			lock.Close()
 			errs = append(errs, fmt.Errorf("slot %d: %w", s, err))
@@ -102,22 +139,29 @@ func Start(t testing.TB, n int) *lab.Lab {
 }
 
 // sweep removes labs left in unlocked slots by crashed runs (a test binary
-// killed by -timeout never runs its cleanups; its daemons live on).
+// killed by -timeout never runs its cleanups; its daemons, namespaces and
+// interfaces live on).
 func sweep(ctx context.Context, root string) {
 	for s := firstSlot; s <= lastSlot; s++ {
 		dir := filepath.Join(root, "slot"+strconv.Itoa(s))
-		if _, err := os.Stat(dir); err != nil {
+		_, err := os.Stat(dir)
+		stale := err == nil || lab.NetnsLeft(slotTag(s))
+		if !stale {
 			continue
 		}
 		lock, ok := tryLock(dir + ".lock")
 		if !ok {
 			continue
 		}
-		l, err := lab.Load(dir)
-		if err != nil {
-			l = &lab.Lab{Dir: dir}
+		if err == nil {
+			l, err := lab.Load(dir)
+			if err != nil {
+				l = &lab.Lab{Dir: dir}
+			}
+			_ = l.Down(ctx)
 		}
-		_ = l.Down(ctx)
+		// Also when lab.json was lost or never written.
+		_ = lab.RemoveNetns(slotTag(s), slotPrefix(s, true))
 		lock.Close()
 	}
 }
