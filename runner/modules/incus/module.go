@@ -90,6 +90,11 @@ func functions() []*function {
 		storagePoolAbsent,
 		networkPresent,
 		networkAbsent,
+		clusterMemberEvacuated,
+		clusterMemberRestored,
+		clusterGroupPresent,
+		clusterGroupAbsent,
+		clusterCert,
 	}
 }
 
