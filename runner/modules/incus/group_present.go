@@ -189,6 +189,9 @@ func planGroupPresent(ctx context.Context, m *Module, c *call) (*module.Plan, er
 	}
 	if g == nil {
 		_, changes := groupWant(a, api.ClusterGroupPut{})
+		if len(a.members) > 0 {
+			changes["members"] = change(nil, a.members)
+		}
 		changes["group"] = change(nil, c.Name)
 		return &module.Plan{Action: module.Create, Changes: changes, Comment: fmt.Sprintf("Cluster group %s would be created", c.Name),
 			Private: encodePrivate(groupPrivate{Create: true})}, nil
