@@ -79,13 +79,19 @@ func planClusterCertificate(ctx context.Context, m *Module, c *call) (*module.Pl
 	if !srv.Environment.ServerClustered {
 		return nil, fmt.Errorf("%s is not clustered: the cluster certificate exists on clusters only", tgt)
 	}
-	cur := srv.Environment.CertificateFingerprint
-	if strings.EqualFold(cur, a.fingerprint) {
-		return &module.Plan{Comment: fmt.Sprintf("The cluster serves certificate %s", short(cur))}, nil
-	}
 	members, err := s.GetClusterMembers()
 	if err != nil {
 		return nil, fmt.Errorf("failed to list cluster members: %w", err)
+	}
+	cur := srv.Environment.CertificateFingerprint
+	if strings.EqualFold(cur, a.fingerprint) {
+		// An update cut short leaves members with the old certificate:
+		// ask each one what it serves, not only the target.
+		stale := staleMembers(ctx, members, a.fingerprint)
+		if len(stale) == 0 {
+			return &module.Plan{Comment: fmt.Sprintf("The cluster serves certificate %s", short(cur))}, nil
+		}
+		cur = "served by " + strings.Join(stale, ", ") + ": another certificate"
 	}
 	l := probeMembers(ctx, members, "", srv.Environment.ServerName)
 	if len(l.down) > 0 {
@@ -137,4 +143,22 @@ func short(fp string) string {
 		return fp[:12]
 	}
 	return fp
+}
+
+// staleMembers returns the members (listed Online, answering within
+// probeTimeout) that serve a certificate other than fingerprint.
+func staleMembers(ctx context.Context, members []api.ClusterMember, fingerprint string) []string {
+	var out []string
+	for _, mem := range members {
+		if mem.Status != "Online" && mem.Status != "Evacuated" {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		cert, err := peerCertificate(pctx, memberAddress(&mem))
+		cancel()
+		if err == nil && !strings.EqualFold(localtls.CertFingerprint(cert), fingerprint) {
+			out = append(out, mem.ServerName)
+		}
+	}
+	return out
 }
