@@ -10,6 +10,11 @@ import (
 // module itself. All problems are collected.
 func (c *compiler) validate() {
 	reg := c.opts.Registry
+	// Calls that passed their own checks, per module, for the
+	// modules' whole-run checks (module.RunValidator) below.
+	calls := map[string][]*module.Call{}
+	var mods []string
+	nodeOf := map[string]*node{}
 	for _, n := range c.nodes {
 		st := n.st
 		line := n.fnLine
@@ -83,6 +88,37 @@ func (c *compiler) validate() {
 		call := &module.Call{ID: st.ID, SLS: st.SLS, Function: st.Function, Name: st.Name, Args: st.Args, Target: c.moduleTarget()}
 		if err := mod.Validate(call); err != nil {
 			fail(st.File, line, "", "", "%s: %v", full, err)
+			continue
+		}
+		if _, ok := mod.(module.RunValidator); ok {
+			if calls[st.Module] == nil {
+				mods = append(mods, st.Module)
+			}
+			calls[st.Module] = append(calls[st.Module], call)
+			nodeOf[st.Module+"."+st.ID] = n
+		}
+	}
+	c.validateRun(mods, calls, nodeOf)
+}
+
+// validateRun asks each module that checks states together
+// (module.RunValidator) about its calls of this run.
+func (c *compiler) validateRun(mods []string, calls map[string][]*module.Call, nodeOf map[string]*node) {
+	for _, name := range mods {
+		mod, _ := c.opts.Registry.Get(name)
+		for _, e := range mod.(module.RunValidator).ValidateRun(calls[name]) {
+			n := nodeOf[name+"."+e.ID]
+			if n == nil {
+				c.errs.add(&Error{Msg: fmt.Sprintf("module %s: %v", name, e.Err)})
+				continue
+			}
+			st := n.st
+			line := n.fnLine
+			if line == 0 {
+				line = st.Line
+			}
+			c.errs.add(&Error{File: st.File, Line: line, SLS: st.SLS, ID: st.ID,
+				Msg: fmt.Sprintf("state '%s' in SLS '%s': %s.%s: %v", stateLabel(st), st.SLS, st.Module, st.Function, e.Err)})
 		}
 	}
 }

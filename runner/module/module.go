@@ -39,6 +39,21 @@ type Watcher interface {
 	ModWatch(ctx context.Context, call *Call, test bool) (*Outcome, error)
 }
 
+// RunValidator is implemented by modules whose checks span states: two
+// states of one compiled run that manage the same thing and disagree
+// (a member's groups and a group's members). Compile calls ValidateRun
+// once per module, after every state passed Validate, with the module's
+// calls in run order; each CallError is reported against its state.
+type RunValidator interface {
+	ValidateRun(calls []*Call) []CallError
+}
+
+// CallError is a problem RunValidator found with the state ID.
+type CallError struct {
+	ID  string
+	Err error
+}
+
 // ArgType is the type an argument must have after YAML decoding.
 type ArgType string
 

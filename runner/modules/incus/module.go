@@ -2,8 +2,10 @@
 // (cluster_enabled, cluster_member_present, cluster_member_absent) and
 // server settings (settings_present, settings_managed, settings_config,
 // settings_absent) and the cluster's shared resources (storage_pool_present,
-// storage_pool_absent, network_present, network_absent), with the Salt
-// formula's function names.
+// storage_pool_absent, network_present, network_absent) and maintenance
+// (cluster_member_evacuated, cluster_member_restored, cluster_group_present,
+// cluster_group_absent, cluster_certificate), with the Salt formula's
+// function names.
 //
 // Every function follows the same discipline: Plan only reads (test mode
 // sends no write request) and records the ETags it read in Plan.Private;
@@ -93,6 +95,11 @@ func functions() []*function {
 		storagePoolAbsent,
 		networkPresent,
 		networkAbsent,
+		clusterMemberEvacuated,
+		clusterMemberRestored,
+		clusterGroupPresent,
+		clusterGroupAbsent,
+		clusterCert,
 	}
 }
 
