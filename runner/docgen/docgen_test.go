@@ -11,6 +11,7 @@ import (
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/modules/incus"
+	"github.com/statectl/statectl/runner/modules/cmd"
 	"github.com/statectl/statectl/runner/modules/testmod"
 )
 
@@ -20,7 +21,7 @@ const statesDoc = "../../docs/states.md"
 
 // builtins are the modules every statectl binary has, in reference order.
 func builtins() []module.Module {
-	return []module.Module{incus.New(nil, incusconn.Options{}), testmod.New()}
+	return []module.Module{incus.New(nil, incusconn.Options{}), cmd.New(), testmod.New()}
 }
 
 // TestStatesReference fails when docs/states.md does not match the
