@@ -10,8 +10,8 @@ import (
 
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
-	"github.com/statectl/statectl/runner/modules/incus"
 	"github.com/statectl/statectl/runner/modules/cmd"
+	"github.com/statectl/statectl/runner/modules/incus"
 	"github.com/statectl/statectl/runner/modules/testmod"
 )
 
