@@ -3,6 +3,7 @@ package incus_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -203,6 +204,10 @@ func (e *env) freeze(name string) func() {
 	if err := syscall.Kill(m.PID, syscall.SIGSTOP); err != nil {
 		e.t.Fatalf("freeze %s: %v", name, err)
 	}
+	// A group stop takes effect thread by thread, as each is scheduled:
+	// on a loaded machine a running thread can still answer a request
+	// after kill returns. Wait until every thread is stopped.
+	waitStopped(e.t, m.PID)
 	thawed := false
 	thaw := func() {
 		if !thawed {
@@ -297,4 +302,34 @@ func TestScenarioOutOfBand(t *testing.T) {
 	c.waitStandalone("node3")
 	c.testThenApply("node3", 0)
 	c.converged()
+}
+
+// waitStopped waits (at most 5 s) until every thread of pid is in the
+// stopped state (T in /proc/PID/task/TID/stat).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		stopped := len(tasks) > 0
+		for _, f := range tasks {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				continue // the thread exited
+			}
+			// The state follows the command name in parentheses.
+			i := strings.LastIndexByte(string(data), ')')
+			if i < 0 || i+2 >= len(data) || (data[i+2] != 'T' && data[i+2] != 't') {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d did not stop within 5 s of SIGSTOP", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
