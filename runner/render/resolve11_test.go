@@ -5,28 +5,6 @@ import (
 	"testing"
 )
 
-// resolve11Regexps is resolve11 without the implicitMax shortcut: the
-// PyYAML patterns alone decide.
-func resolve11Regexps(s string) string {
-	switch {
-	case yBool.MatchString(s):
-		return "bool"
-	case yInt.MatchString(s):
-		return "int"
-	case yFloat.MatchString(s):
-		return "float"
-	case yNull.MatchString(s):
-		return "null"
-	case yTime.MatchString(s):
-		return "timestamp"
-	case s == "<<":
-		return "merge"
-	case s == "=":
-		return "value"
-	}
-	return "str"
-}
-
 // TestResolve11Shortcut checks that the first-byte shortcut of resolve11
 // never decides differently from the patterns: on every string of up to
 // three bytes from an alphabet that covers each pattern's first bytes

@@ -447,6 +447,12 @@ func resolve11(s string) string {
 	if s != "" && len(s) > implicitMax[s[0]] {
 		return "str"
 	}
+	return resolve11Regexps(s)
+}
+
+// resolve11Regexps is resolve11 without the shortcut: the PyYAML patterns
+// alone decide (the shortcut's test compares the two).
+func resolve11Regexps(s string) string {
 	switch {
 	case yBool.MatchString(s):
 		return "bool"
