@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/statectl/statectl/runner/cli"
+	"github.com/statectl/statectl/runner/lab/labtest"
 )
 
 // The chain and the 50-file tree are applied as `statectl apply local
@@ -168,45 +166,11 @@ func BenchmarkPipeline50FilesSharedMap(b *testing.B) {
 	b.ReportMetric(float64(total)/float64(b.N), "map-opens/op")
 }
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
 // TestMain removes the statectl binary built for BenchmarkProcess.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildErr == nil && builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
+	labtest.RemoveBinary()
 	os.Exit(code)
-}
-
-// statectlBin builds runner/cmd/statectl once per test binary.
-func statectlBin(tb testing.TB) string {
-	tb.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "statectl-bench-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		builtBin = filepath.Join(dir, "statectl")
-		cmd := exec.Command(goBin, "build", "-o", builtBin, "github.com/statectl/statectl/runner/cmd/statectl")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			builtBin = string(out)
-		}
-	})
-	if buildErr != nil {
-		tb.Fatalf("failed to build statectl: %v\n%s", buildErr, builtBin)
-	}
-	return builtBin
 }
 
 // BenchmarkProcess runs each tree as a separate `statectl apply --test`
@@ -224,7 +188,7 @@ func BenchmarkProcess(b *testing.B) {
 		{"50FilesSharedMap", func(tb testing.TB) []string { return mapTree(tb).Args() }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			bin, args := statectlBin(b), tc.args(b)
+			bin, args := labtest.Binary(b), tc.args(b)
 			var peak int64
 			var walls, cpus []time.Duration
 			for b.Loop() {

@@ -27,39 +27,10 @@ import (
 // The CLI-level tests run the real statectl binary (signals, separate
 // processes holding locks) against real incusd daemons.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	binDir    string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	labtest.RemoveBinary()
 	os.Exit(code)
-}
-
-// statectlBin builds the binary once per test process.
-func statectlBin(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "statectl-watch-test")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "statectl")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/statectl/statectl/runner/cmd/statectl").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
 }
 
 // env is a lab plus the flags every statectl call gets.
@@ -72,7 +43,7 @@ type env struct {
 }
 
 func newEnv(t testing.TB, members int) *env {
-	bin := statectlBin(t)
+	bin := labtest.Binary(t)
 	l := labtest.Start(t, members)
 	dir := t.TempDir()
 	root, err := filepath.Abs("../..")

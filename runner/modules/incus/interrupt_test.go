@@ -7,48 +7,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	incusclient "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
-)
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	binPath   string
-	buildErr  error
+	"github.com/statectl/statectl/runner/lab/labtest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	labtest.RemoveBinary()
 	os.Exit(code)
-}
-
-// statectlBin builds the statectl binary once per test process.
-func statectlBin(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "statectl-incus-test")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "statectl")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/statectl/statectl/runner/cmd/statectl").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
 }
 
 // procEnv runs statectl as a process against a lab, with a state tree of
@@ -81,7 +53,7 @@ func newProcEnv(t *testing.T, n int, timeout string) *procEnv {
 	if timeout != "" {
 		flags = append(flags, "--timeout", timeout)
 	}
-	return &procEnv{env: e, bin: statectlBin(t), flags: flags}
+	return &procEnv{env: e, bin: labtest.Binary(t), flags: flags}
 }
 
 // proc is a running `statectl apply`.
