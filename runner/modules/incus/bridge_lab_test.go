@@ -15,7 +15,6 @@ import (
 	"github.com/statectl/statectl/runner/lab"
 	"github.com/statectl/statectl/runner/lab/labtest"
 	"github.com/statectl/statectl/runner/module"
-	"github.com/statectl/statectl/runner/roster"
 )
 
 // newNetnsEnv is newEnv on a lab whose members each run in their own
@@ -23,14 +22,7 @@ import (
 // per member, which a shared namespace cannot hold.
 func newNetnsEnv(t *testing.T, n int) *env {
 	t.Helper()
-	l := labtest.StartNetns(t, n)
-	r, err := roster.Load(l.RosterPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, lab: l, roster: r}
-	e.mod = e.newModule()
-	return e
+	return envOn(t, labtest.StartNetns(t, n))
 }
 
 // inMember runs ip(8) in member name's network namespace.

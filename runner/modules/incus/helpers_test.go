@@ -29,7 +29,12 @@ type env struct {
 
 func newEnv(t *testing.T, n int) *env {
 	t.Helper()
-	l := labtest.Start(t, n)
+	return envOn(t, labtest.Start(t, n))
+}
+
+// envOn is the env of a started lab.
+func envOn(t *testing.T, l *lab.Lab) *env {
+	t.Helper()
 	r, err := roster.Load(l.RosterPath())
 	if err != nil {
 		t.Fatal(err)
