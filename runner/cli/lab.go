@@ -42,13 +42,9 @@ func (a *app) labCmd(args []string) error {
 		fmt.Fprintf(a.stdout, "next: statectl apply 'node*' --roster %s --pillar %s\n", l.RosterPath(), l.PillarDir())
 		return nil
 	case "down", "status":
-		l, err := lab.Load(dir)
+		l, err := loadLab(dir)
 		if err != nil {
-			hint := ""
-			if errors.Is(err, os.ErrNotExist) {
-				hint = fmt.Sprintf("no lab in %s; start one with 'statectl lab up --dir %s'", dir, dir)
-			}
-			return &cliError{code: report.ExitError, err: err, hint: hint}
+			return err
 		}
 		if args[0] == "down" {
 			if err := l.Down(a.ctx); err != nil {
@@ -79,13 +75,9 @@ func (a *app) labCmd(args []string) error {
 // member: a fresh, unclustered daemon at the same address).
 func (a *app) labMember(cmd, name string) error {
 	dir := a.opts.labDir
-	l, err := lab.Load(dir)
+	l, err := loadLab(dir)
 	if err != nil {
-		hint := ""
-		if errors.Is(err, os.ErrNotExist) {
-			hint = fmt.Sprintf("no lab in %s; start one with 'statectl lab up --dir %s'", dir, dir)
-		}
-		return &cliError{code: report.ExitError, err: err, hint: hint}
+		return err
 	}
 	if _, ok := l.Member(name); !ok {
 		return &cliError{code: report.ExitError, err: fmt.Errorf("failed to %s lab member: no member %q in %s", cmd, name, dir),
@@ -104,4 +96,17 @@ func (a *app) labMember(cmd, name string) error {
 	}
 	fmt.Fprintf(a.stdout, "lab member %s reset: a fresh, unclustered server at its address; 'statectl apply %s' joins it again\n", name, name)
 	return nil
+}
+
+// loadLab reads the lab in dir, with a hint when there is none.
+func loadLab(dir string) (*lab.Lab, error) {
+	l, err := lab.Load(dir)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, os.ErrNotExist) {
+			hint = fmt.Sprintf("no lab in %s; start one with 'statectl lab up --dir %s'", dir, dir)
+		}
+		return nil, &cliError{code: report.ExitError, err: err, hint: hint}
+	}
+	return l, nil
 }

@@ -236,7 +236,7 @@ func (st *renderState) wrap(jt *jinjaTemplate, err error) error {
 	for _, m := range atLineRe.FindAllStringSubmatch(err.Error(), -1) {
 		line, _ = strconv.Atoi(m[1])
 	}
-	return &Error{SLS: slsLabel(st.ctx), Top: st.top, File: jt.name, Line: line, Msg: jinjaMessage(cause), src: jt.src}
+	return &Error{SLS: SLSLabel(st.ctx), Top: st.top, File: jt.name, Line: line, Msg: jinjaMessage(cause), src: jt.src}
 }
 
 // cause picks the most informative error behind err: err itself if its

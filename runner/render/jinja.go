@@ -121,7 +121,7 @@ func (r *Renderer) renderJinja(name string, src []byte, ctx *Context) ([]byte, e
 	if err != nil {
 		var re *Error
 		if errors.As(err, &re) {
-			re.SLS = slsLabel(ctx)
+			re.SLS = SLSLabel(ctx)
 			re.Top = name
 		}
 		return nil, err

@@ -18,7 +18,7 @@ import (
 func (r *Renderer) renderPongo2(name string, src []byte, ctx *Context) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, &Error{SLS: slsLabel(ctx), Top: name, File: name, Msg: fmt.Sprintf("pongo2 error: template engine crashed: %v", p)}
+			out, err = nil, &Error{SLS: SLSLabel(ctx), Top: name, File: name, Msg: fmt.Sprintf("pongo2 error: template engine crashed: %v", p)}
 		}
 	}()
 	set := pongo2.NewSet("statectl", &pongo2Loader{l: &rootLoader{r: r, dir: path.Dir(name), name: name}})
@@ -69,7 +69,7 @@ func (r *Renderer) renderPongo2(name string, src []byte, ctx *Context) (out []by
 }
 
 func pongo2Error(name, src string, ctx *Context, err error) error {
-	e := &Error{SLS: slsLabel(ctx), Top: name, File: name, Msg: "pongo2 error: " + err.Error(), src: src}
+	e := &Error{SLS: SLSLabel(ctx), Top: name, File: name, Msg: "pongo2 error: " + err.Error(), src: src}
 	var pe *pongo2.Error
 	if errors.As(err, &pe) {
 		e.Line = pe.Line

@@ -85,7 +85,7 @@ func (r *Renderer) RenderFile(rel string, ctx *Context) (*yaml.Node, error) {
 	rel = cleanRel(rel)
 	src, err := r.source(rel)
 	if err != nil {
-		return nil, &Error{File: rel, SLS: slsLabel(ctx), Msg: err.Error()}
+		return nil, &Error{File: rel, SLS: SLSLabel(ctx), Msg: err.Error()}
 	}
 	return r.render(rel, src, ctx)
 }
@@ -140,15 +140,15 @@ func (r *Renderer) render(rel string, src []byte, ctx *Context) (n *yaml.Node, e
 		case stagePongo2:
 			text, err = r.renderPongo2(rel, text, ctx)
 		case stageYAML:
-			return parseYAML(rel, slsLabel(ctx), text)
+			return parseYAML(rel, SLSLabel(ctx), text)
 		case stageJSON:
-			return parseJSON(rel, slsLabel(ctx), text)
+			return parseJSON(rel, SLSLabel(ctx), text)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	return nil, &Error{File: rel, SLS: slsLabel(ctx), Msg: "renderer pipeline does not end in a data renderer"}
+	return nil, &Error{File: rel, SLS: SLSLabel(ctx), Msg: "renderer pipeline does not end in a data renderer"}
 }
 
 // parseShebang splits a first-line "#!a|b" from src. The shebang line is
@@ -181,10 +181,10 @@ func finishError(err error, top string, ctx *Context) error {
 	}
 	re := findErr[*Error](err)
 	if re == nil {
-		return &Error{SLS: slsLabel(ctx), Top: top, File: top, Msg: err.Error(), secrets: pillarSecrets(ctx)}
+		return &Error{SLS: SLSLabel(ctx), Top: top, File: top, Msg: err.Error(), secrets: pillarSecrets(ctx)}
 	}
 	c := *re // parse errors are cached and shared between renders
-	c.SLS, c.Top = slsLabel(ctx), top
+	c.SLS, c.Top = SLSLabel(ctx), top
 	if c.File == "" {
 		c.File = top
 	}
@@ -313,9 +313,9 @@ func cleanRel(rel string) string {
 	return strings.TrimPrefix(path.Clean(filepath.ToSlash(rel)), "/")
 }
 
-// slsLabel is how Salt names the thing being rendered in errors:
-// "base:incus.cluster" for a state file.
-func slsLabel(ctx *Context) string {
+// SLSLabel is how Salt names the thing being rendered in errors:
+// "base:incus.cluster" for a state file, "" outside an SLS.
+func SLSLabel(ctx *Context) string {
 	if ctx == nil || ctx.SLS == "" {
 		return ""
 	}

@@ -364,7 +364,7 @@ func (st *renderState) runFile(r *exec.Renderer, name string, withContext bool, 
 	jt, err := st.r.template(name, body, false)
 	if err != nil {
 		if re := findErr[*Error](err); re != nil {
-			re.SLS, re.Top = slsLabel(st.ctx), st.top
+			re.SLS, re.Top = SLSLabel(st.ctx), st.top
 		}
 		return nil, err
 	}

@@ -24,21 +24,10 @@ type bytesRenderer interface {
 func (t *Tree) Render(r FileRenderer, rel string, ctx *render.Context) (*yaml.Node, error) {
 	src, err := t.ReadFile(rel)
 	if err != nil {
-		return nil, &render.Error{File: rel, Top: rel, SLS: slsLabel(ctx), Msg: "failed to read template: " + err.Error()}
+		return nil, &render.Error{File: rel, Top: rel, SLS: render.SLSLabel(ctx), Msg: "failed to read template: " + err.Error()}
 	}
 	if br, ok := r.(bytesRenderer); ok {
 		return br.RenderBytes(rel, src, ctx)
 	}
 	return r.RenderFile(rel, ctx)
-}
-
-func slsLabel(ctx *render.Context) string {
-	if ctx == nil || ctx.SLS == "" {
-		return ""
-	}
-	env := ctx.Saltenv
-	if env == "" {
-		env = "base"
-	}
-	return env + ":" + ctx.SLS
 }
