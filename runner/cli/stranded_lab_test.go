@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/statectl/statectl/runner/lab/labtest"
 	"github.com/statectl/statectl/runner/report"
 )
 
@@ -18,17 +18,11 @@ func TestRemovedWhileOffline(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
 	e.seed()
-	m3, _ := e.lab.Member("node3")
-	if err := syscall.Kill(m3.PID, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	thaw := labtest.Freeze(t, e.lab, "node3")
 	if err := e.client("node1").DeleteClusterMember("node3", true); err != nil {
-		_ = syscall.Kill(m3.PID, syscall.SIGCONT)
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(m3.PID, syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	thaw()
 	r := e.run("apply", "node3", "incus.cluster")
 	t.Logf("apply after the removal (exit %d):\n%s", r.code, r.stdout)
 	if r.code != report.ExitFailed || !strings.Contains(r.stdout, "statectl lab reset node3") {

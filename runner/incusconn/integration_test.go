@@ -247,6 +247,7 @@ func stop(t *testing.T, m lab.Member) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(m.PID, syscall.SIGCONT) })
+	labtest.WaitStopped(t, m.PID)
 }
 
 func newClientCert(t *testing.T) (string, string) {

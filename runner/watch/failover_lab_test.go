@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statectl/statectl/runner/lab/labtest"
 	"github.com/statectl/statectl/runner/watch"
 )
 
@@ -38,6 +39,9 @@ func (e *env) daemonSignal(name string, sig syscall.Signal) {
 	m, _ := e.lab.Member(name)
 	if err := syscall.Kill(m.PID, sig); err != nil {
 		e.t.Fatal(err)
+	}
+	if sig == syscall.SIGSTOP {
+		labtest.WaitStopped(e.t, m.PID)
 	}
 }
 

@@ -37,6 +37,9 @@ func signal(t *testing.T, l *lab.Lab, name string, sig syscall.Signal) {
 	if err := syscall.Kill(m.PID, sig); err != nil {
 		t.Fatal(err)
 	}
+	if sig == syscall.SIGSTOP {
+		labtest.WaitStopped(t, m.PID)
+	}
 }
 
 // TestListenerFollowsCluster: a listener for node1 hears what happens on

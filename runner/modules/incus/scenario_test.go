@@ -3,13 +3,11 @@ package incus_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/statectl/statectl/runner/cli"
 	"github.com/statectl/statectl/runner/incusconn"
+	"github.com/statectl/statectl/runner/lab/labtest"
 )
 
 // The scenario tests drive statectl in process (cli.MainCounted) with the
@@ -200,23 +199,7 @@ func (c *cliEnv) waitStandalone(name string) {
 // registered as cleanup) resumes it.
 func (e *env) freeze(name string) func() {
 	e.t.Helper()
-	m, _ := e.lab.Member(name)
-	if err := syscall.Kill(m.PID, syscall.SIGSTOP); err != nil {
-		e.t.Fatalf("freeze %s: %v", name, err)
-	}
-	// A group stop takes effect thread by thread, as each is scheduled:
-	// on a loaded machine a running thread can still answer a request
-	// after kill returns. Wait until every thread is stopped.
-	waitStopped(e.t, m.PID)
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			_ = syscall.Kill(m.PID, syscall.SIGCONT)
-		}
-	}
-	e.t.Cleanup(thaw)
-	return thaw
+	return labtest.Freeze(e.t, e.lab, name)
 }
 
 func TestScenarioOutOfBand(t *testing.T) {
@@ -302,34 +285,4 @@ func TestScenarioOutOfBand(t *testing.T) {
 	c.waitStandalone("node3")
 	c.testThenApply("node3", 0)
 	c.converged()
-}
-
-// waitStopped waits (at most 5 s) until every thread of pid is in the
-// stopped state (T in /proc/PID/task/TID/stat).
-func waitStopped(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
-		stopped := len(tasks) > 0
-		for _, f := range tasks {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				continue // the thread exited
-			}
-			// The state follows the command name in parentheses.
-			i := strings.LastIndexByte(string(data), ')')
-			if i < 0 || i+2 >= len(data) || (data[i+2] != 'T' && data[i+2] != 't') {
-				stopped = false
-				break
-			}
-		}
-		if stopped {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d did not stop within 5 s of SIGSTOP", pid)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
