@@ -3,7 +3,8 @@
 # Incus from bookworm-backports, Debian's python3-jinja2 (the
 # differential template test compares against it), and dnsmasq-base and
 # iproute2 (the lab's network-namespace mode and the bridge networks tested
-# there). Idempotent.
+# there), haproxy (the load-balancer access tests), chromium (the watch
+# status page's browser test) and git (watch --git). Idempotent.
 set -euo pipefail
 
 need=()
@@ -12,8 +13,11 @@ command -v incus >/dev/null 2>&1 || need+=(incus)
 /usr/bin/python3 -c 'import jinja2' >/dev/null 2>&1 || need+=(jinja2)
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v git >/dev/null 2>&1 || need+=(git)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: incus, python3-jinja2, dnsmasq-base and iproute2 already installed"
+  echo "install-deps: incus, python3-jinja2, dnsmasq-base, iproute2, haproxy, chromium and git already installed"
   exit 0
 fi
 
@@ -32,6 +36,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q python3-jinja2
-$SUDO apt-get install -y -q --no-install-recommends dnsmasq-base iproute2
+$SUDO apt-get install -y -q --no-install-recommends dnsmasq-base iproute2 haproxy chromium git
 $SUDO apt-get install -y -q -t bookworm-backports --no-install-recommends incus-base incus-client
 echo "install-deps: installed $(incus --version 2>/dev/null || echo incus)"
