@@ -19,6 +19,8 @@ var (
 
 // Binary builds the statectl binary once per test process and returns its
 // path, for tests that run statectl as a process (signals, locks, watch).
+// It is built with the statectl_testhooks tag: the fault tests stop it at
+// exact points (see modules/incus/testhooks_on.go).
 // Call RemoveBinary from TestMain after m.Run.
 func Binary(t testing.TB) string {
 	t.Helper()
@@ -32,7 +34,7 @@ func Binary(t testing.TB) string {
 		if err != nil {
 			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 		}
-		out, err := exec.Command(goBin, "build", "-o", binPath, "github.com/statectl/statectl/runner/cmd/statectl").CombinedOutput()
+		out, err := exec.Command(goBin, "build", "-tags", "statectl_testhooks", "-o", binPath, "github.com/statectl/statectl/runner/cmd/statectl").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

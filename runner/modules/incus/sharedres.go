@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
@@ -623,23 +620,6 @@ func applyResource(k *resKind) func(ctx context.Context, m *Module, c *call, p *
 	}
 }
 
-// holdEnv names a plan step (create, retry, update, pending:MEMBER,
-// member:MEMBER, or converge: the read-back after a create) before which a statectl process stops itself (SIGSTOP).
-// The fault tests set it to kill statectl at an exact point of a two-phase
-// create; it is never set in use.
-const holdEnv = "STATECTL_TEST_HOLD_BEFORE"
-
-func holdBefore(st resStep) {
-	v := os.Getenv(holdEnv)
-	if v != "" && (v == st.Op || v == st.Op+":"+st.Member) {
-		// Sent to this thread, not the process: a process-wide stop may be
-		// taken by another thread while this one still sends the step.
-		runtime.LockOSThread()
-		_ = syscall.Tgkill(os.Getpid(), syscall.Gettid(), syscall.SIGSTOP)
-		runtime.UnlockOSThread()
-	}
-}
-
 // doResStep performs one step through the target s.
 func doResStep(s incus.InstanceServer, k *resKind, name, typ string, st resStep) error {
 	holdBefore(st)
@@ -694,22 +674,38 @@ func isAlreadyDefined(err error) bool {
 
 func isNotFound(err error) bool { return api.StatusErrorCheck(err, http.StatusNotFound) }
 
+// absentState reads name for an absent state: the connection, and a
+// comment with done=true when there is nothing to remove (already absent)
+// or blocked=true when it is still in use.
+func absentState(ctx context.Context, m *Module, c *call, k *resKind) (s incus.InstanceServer, comment string, done, blocked bool, err error) {
+	_, s, err = m.targetConn(ctx, c)
+	if err != nil {
+		return nil, "", false, false, err
+	}
+	cur, _, err := k.get(s, c.Name)
+	if err != nil {
+		return nil, "", false, false, fmt.Errorf("failed to read %s %s: %w", k.noun, c.Name, err)
+	}
+	if cur == nil {
+		return s, fmt.Sprintf("%s %s is already absent", capitalise(k.noun), c.Name), true, false, nil
+	}
+	if len(cur.usedBy) > 0 {
+		return s, fmt.Sprintf("%s %s is still used by %s: remove or move those first",
+			capitalise(k.noun), c.Name, strings.Join(sortedCopy(cur.usedBy), ", ")), false, true, nil
+	}
+	return s, "", false, false, nil
+}
+
 func planResAbsent(k *resKind) func(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
 	return func(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
-		_, s, err := m.targetConn(ctx, c)
-		if err != nil {
+		_, comment, done, blocked, err := absentState(ctx, m, c, k)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		cur, _, err := k.get(s, c.Name)
-		if err != nil {
-			return nil, fmt.Errorf("failed to read %s %s: %w", k.noun, c.Name, err)
-		}
-		if cur == nil {
-			return &module.Plan{Action: module.NoOp, Comment: fmt.Sprintf("%s %s is already absent", capitalise(k.noun), c.Name)}, nil
-		}
-		if len(cur.usedBy) > 0 {
-			return &module.Plan{Fail: true, Comment: fmt.Sprintf("%s %s is still used by %s: remove or move those first",
-				capitalise(k.noun), c.Name, strings.Join(sortedCopy(cur.usedBy), ", "))}, nil
+		case done:
+			return &module.Plan{Action: module.NoOp, Comment: comment}, nil
+		case blocked:
+			return &module.Plan{Fail: true, Comment: comment}, nil
 		}
 		return &module.Plan{Action: module.Delete, Changes: map[string]any{k.noun: change(c.Name, nil)},
 			Comment: fmt.Sprintf("%s %s would be removed", capitalise(k.noun), c.Name), Private: encodePrivate(resPrivate{})}, nil
@@ -718,20 +714,14 @@ func planResAbsent(k *resKind) func(ctx context.Context, m *Module, c *call) (*m
 
 func applyResAbsent(k *resKind) func(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error) {
 	return func(ctx context.Context, m *Module, c *call, p *module.Plan) (*module.Outcome, error) {
-		_, s, err := m.targetConn(ctx, c)
-		if err != nil {
+		s, comment, done, blocked, err := absentState(ctx, m, c, k)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		cur, _, err := k.get(s, c.Name)
-		if err != nil {
-			return nil, fmt.Errorf("failed to read %s %s: %w", k.noun, c.Name, err)
-		}
-		if cur == nil {
-			return &module.Outcome{Comment: fmt.Sprintf("%s %s is already absent", capitalise(k.noun), c.Name)}, nil
-		}
-		if len(cur.usedBy) > 0 {
-			return &module.Outcome{Failed: true, Comment: fmt.Sprintf("%s %s is still used by %s: remove or move those first",
-				capitalise(k.noun), c.Name, strings.Join(sortedCopy(cur.usedBy), ", "))}, nil
+		case done:
+			return &module.Outcome{Comment: comment}, nil
+		case blocked:
+			return &module.Outcome{Failed: true, Comment: comment}, nil
 		}
 		if err := k.remove(s, c.Name); err != nil {
 			if isNotFound(err) {
