@@ -473,25 +473,13 @@ func incusDirOf(pid int) (string, bool) {
 // leftovers of a crashed run that never wrote (or lost) lab.json.
 func strayDaemons(dir string) []int {
 	dir = filepath.Clean(dir)
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
+	return Pids(func(pid int) bool {
+		if Comm(pid) != "incusd" {
+			return false
 		}
-		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err != nil || strings.TrimSpace(string(comm)) != "incusd" {
-			continue
-		}
-		if d, ok := incusDirOf(pid); ok && (d == dir || strings.HasPrefix(d, dir+"/")) && processAlive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+		d, ok := incusDirOf(pid)
+		return ok && (d == dir || strings.HasPrefix(d, dir+"/")) && processAlive(pid)
+	})
 }
 
 // unmountUnder lazily detaches every mount at or below dir, deepest first.

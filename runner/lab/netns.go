@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -231,37 +230,13 @@ func NetnsLeft(tag string) bool {
 // killNetnsProcs SIGKILLs every process in the namespace pinned at path
 // (what `ip netns pids` lists), then waits for them to go.
 func killNetnsProcs(path string) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return
-	}
-	pids := netnsPids(st.Dev, st.Ino)
+	pids := NetnsPids(path)
 	for _, pid := range pids {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	for _, pid := range pids {
 		waitExit(context.Background(), pid, killGrace)
 	}
-}
-
-func netnsPids(dev, ino uint64) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		var st syscall.Stat_t
-		if syscall.Stat("/proc/"+e.Name()+"/ns/net", &st) == nil && st.Dev == dev && st.Ino == ino {
-			pids = append(pids, pid)
-		}
-	}
-	sort.Ints(pids)
-	return pids
 }
 
 // inNetns runs fn with the calling goroutine's thread switched into the

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,23 +41,12 @@ func inMember(t *testing.T, l *lab.Lab, name string, args ...string) string {
 // dnsmasqIn lists the dnsmasq processes in member m's network namespace.
 func dnsmasqIn(t *testing.T, m lab.Member) []int {
 	t.Helper()
-	var ns syscall.Stat_t
-	if err := syscall.Stat("/run/netns/"+m.Netns, &ns); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
+	if _, err := os.Stat("/run/netns/" + m.Netns); err != nil {
 		t.Fatal(err)
 	}
 	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, _ := os.ReadFile("/proc/" + e.Name() + "/comm")
-		var st syscall.Stat_t
-		if strings.TrimSpace(string(comm)) == "dnsmasq" && syscall.Stat("/proc/"+e.Name()+"/ns/net", &st) == nil && st.Dev == ns.Dev && st.Ino == ns.Ino {
+	for _, pid := range lab.NetnsPids("/run/netns/" + m.Netns) {
+		if lab.Comm(pid) == "dnsmasq" {
 			pids = append(pids, pid)
 		}
 	}
