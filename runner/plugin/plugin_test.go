@@ -290,3 +290,28 @@ func TestClose(t *testing.T) {
 		})
 	}
 }
+
+// TestTypedPlansOverTheWire: a plugin's plan action and sent values reach
+// the states after it as Upstream, through the plugin protocol both ways
+// (before they were in the wire, a plugin saw no Upstream and its Action
+// and Send were dropped).
+func TestTypedPlansOverTheWire(t *testing.T) {
+	h := testHost(t, Options{}, "misbehave")
+	sls := "first:\n  misbehave.send:\n    - name: fp1\nsecond:\n  misbehave.recv\n"
+	tests := []struct {
+		name string
+		opts engine.Options
+		want string
+	}{
+		{"test mode", engine.Options{Test: true}, "upstream: /first misbehave.send action=create status=pending value=fp1"},
+		{"apply", engine.Options{}, "upstream: /first misbehave.send action=create status=applied value=fp1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := results(run(t, registry(h), sls, tt.opts))
+			if got := res["second"]; got == nil || got.Comment != tt.want {
+				t.Fatalf("second: %+v\nwant comment %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -193,6 +193,10 @@ func ToCall(c *module.Call) (*Call, error) {
 		return nil, fmt.Errorf("state %s: argument %w", c.ID, err)
 	}
 	w := &Call{Id: c.ID, Sls: c.SLS, Function: c.Function, Name: c.Name, Args: args, Test: c.Test}
+	for _, u := range c.Upstream {
+		w.Upstream = append(w.Upstream, &Upstream{Target: u.Target, Id: u.ID, Module: u.Module, Function: u.Function,
+			Name: u.Name, Action: string(u.Action), Status: string(u.Status), Send: u.Send})
+	}
 	if t := c.Target; t != nil {
 		wt := &Target{Name: t.Name, StateRoot: t.StateRoot}
 		if wt.Roster, err = ToMap(t.Roster); err != nil {
@@ -213,6 +217,11 @@ func ToCall(c *module.Call) (*Call, error) {
 func FromCall(w *Call) *module.Call {
 	c := &module.Call{ID: w.GetId(), SLS: w.GetSls(), Function: w.GetFunction(), Name: w.GetName(),
 		Args: FromMap(w.GetArgs()), Test: w.GetTest()}
+	for _, u := range w.GetUpstream() {
+		c.Upstream = append(c.Upstream, module.Upstream{Target: u.GetTarget(), ID: u.GetId(), Module: u.GetModule(),
+			Function: u.GetFunction(), Name: u.GetName(), Action: module.Action(u.GetAction()),
+			Status: module.Status(u.GetStatus()), Send: u.GetSend()})
+	}
 	if t := w.GetTarget(); t != nil {
 		c.Target = &module.Target{Name: t.GetName(), Roster: FromMap(t.GetRoster()), Grains: FromMap(t.GetGrains()),
 			Pillar: FromMap(t.GetPillar()), StateRoot: t.GetStateRoot()}
@@ -229,7 +238,8 @@ func ToPlan(p *module.Plan) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
-	return &Plan{Changes: ch, Comment: p.Comment, Fail: p.Fail, Private: p.Private}, nil
+	return &Plan{Changes: ch, Comment: p.Comment, Fail: p.Fail, Private: p.Private,
+		Action: string(p.Action), Deferred: p.Deferred, Send: p.Send}, nil
 }
 
 // FromPlan converts a plan back; nil stays nil.
@@ -238,7 +248,7 @@ func FromPlan(w *Plan) *module.Plan {
 		return nil
 	}
 	return &module.Plan{Changes: FromMap(w.GetChanges()), Comment: w.GetComment(), Fail: w.GetFail(),
-		Private: w.GetPrivate()}
+		Private: w.GetPrivate(), Action: module.Action(w.GetAction()), Deferred: w.GetDeferred(), Send: w.GetSend()}
 }
 
 // ToOutcome converts an outcome; nil stays nil.

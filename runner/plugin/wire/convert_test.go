@@ -46,6 +46,11 @@ func TestValueRoundTrip(t *testing.T) {
 
 func TestCallAndSpecsRoundTrip(t *testing.T) {
 	call := &module.Call{ID: "id", SLS: "web", Function: "managed", Name: "/etc/motd", Test: true,
+		Upstream: []module.Upstream{
+			{Target: "node1", ID: "join", Module: "incus", Function: "cluster_member_present", Name: "node1",
+				Action: module.Join, Status: module.Pending, Send: map[string]string{"cluster": "lab"}},
+			{Target: "node1", ID: "motd", Module: "file", Function: "managed", Name: "/etc/motd", Status: module.Unchanged},
+		},
 		Args: map[string]any{"name": "/etc/motd", "mode": "0644", "n": 3},
 		Target: &module.Target{Name: "node1", Roster: map[string]any{"url": "https://x"},
 			Grains: map[string]any{"id": "node1"}, Pillar: map[string]any{"secret": "s"}, StateRoot: "/srv"}}
@@ -68,7 +73,8 @@ func TestCallAndSpecsRoundTrip(t *testing.T) {
 	if got := FromFuncSpecs(ws); !reflect.DeepEqual(got, specs) {
 		t.Fatalf("specs: got %#v, want %#v", got, specs)
 	}
-	plan := &module.Plan{Changes: map[string]any{"diff": "x"}, Comment: "c", Fail: true, Private: []byte(`{"etag":"1"}`)}
+	plan := &module.Plan{Changes: map[string]any{"diff": "x"}, Comment: "c", Fail: true, Private: []byte(`{"etag":"1"}`),
+		Action: module.Create, Deferred: "node1 joins first", Send: map[string]string{"fingerprint": "ab"}}
 	wp, err := ToPlan(plan)
 	if err != nil {
 		t.Fatal(err)

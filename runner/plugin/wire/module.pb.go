@@ -501,14 +501,17 @@ func (x *Target) GetStateRoot() string {
 }
 
 type Call struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Sls           string                 `protobuf:"bytes,2,opt,name=sls,proto3" json:"sls,omitempty"`
-	Function      string                 `protobuf:"bytes,3,opt,name=function,proto3" json:"function,omitempty"`
-	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
-	Args          *Map                   `protobuf:"bytes,5,opt,name=args,proto3" json:"args,omitempty"`
-	Test          bool                   `protobuf:"varint,6,opt,name=test,proto3" json:"test,omitempty"`
-	Target        *Target                `protobuf:"bytes,7,opt,name=target,proto3" json:"target,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Sls      string                 `protobuf:"bytes,2,opt,name=sls,proto3" json:"sls,omitempty"`
+	Function string                 `protobuf:"bytes,3,opt,name=function,proto3" json:"function,omitempty"`
+	Name     string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Args     *Map                   `protobuf:"bytes,5,opt,name=args,proto3" json:"args,omitempty"`
+	Test     bool                   `protobuf:"varint,6,opt,name=test,proto3" json:"test,omitempty"`
+	Target   *Target                `protobuf:"bytes,7,opt,name=target,proto3" json:"target,omitempty"`
+	// What the states run before this one planned or did (module.Upstream).
+	// Added within version 1: a plugin built before it ignores the field.
+	Upstream      []*Upstream `protobuf:"bytes,8,rep,name=upstream,proto3" json:"upstream,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -592,19 +595,133 @@ func (x *Call) GetTarget() *Target {
 	return nil
 }
 
-type Plan struct {
+func (x *Call) GetUpstream() []*Upstream {
+	if x != nil {
+		return x.Upstream
+	}
+	return nil
+}
+
+// Upstream is one earlier state of the run as later states see it.
+type Upstream struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Changes       *Map                   `protobuf:"bytes,1,opt,name=changes,proto3" json:"changes,omitempty"`
-	Comment       string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
-	Fail          bool                   `protobuf:"varint,3,opt,name=fail,proto3" json:"fail,omitempty"`
-	Private       []byte                 `protobuf:"bytes,4,opt,name=private,proto3" json:"private,omitempty"`
+	Target        string                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Module        string                 `protobuf:"bytes,3,opt,name=module,proto3" json:"module,omitempty"`
+	Function      string                 `protobuf:"bytes,4,opt,name=function,proto3" json:"function,omitempty"`
+	Name          string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	Action        string                 `protobuf:"bytes,6,opt,name=action,proto3" json:"action,omitempty"`
+	Status        string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	Send          map[string]string      `protobuf:"bytes,8,rep,name=send,proto3" json:"send,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Upstream) Reset() {
+	*x = Upstream{}
+	mi := &file_module_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Upstream) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Upstream) ProtoMessage() {}
+
+func (x *Upstream) ProtoReflect() protoreflect.Message {
+	mi := &file_module_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Upstream.ProtoReflect.Descriptor instead.
+func (*Upstream) Descriptor() ([]byte, []int) {
+	return file_module_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Upstream) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Upstream) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Upstream) GetModule() string {
+	if x != nil {
+		return x.Module
+	}
+	return ""
+}
+
+func (x *Upstream) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
+}
+
+func (x *Upstream) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Upstream) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *Upstream) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Upstream) GetSend() map[string]string {
+	if x != nil {
+		return x.Send
+	}
+	return nil
+}
+
+type Plan struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Changes *Map                   `protobuf:"bytes,1,opt,name=changes,proto3" json:"changes,omitempty"`
+	Comment string                 `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	Fail    bool                   `protobuf:"varint,3,opt,name=fail,proto3" json:"fail,omitempty"`
+	Private []byte                 `protobuf:"bytes,4,opt,name=private,proto3" json:"private,omitempty"`
+	// module.Plan's Action, Deferred and Send, added within version 1: a
+	// plugin that leaves them empty gets the engine's defaults (an action
+	// derived from changes, nothing deferred or sent).
+	Action        string            `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
+	Deferred      string            `protobuf:"bytes,6,opt,name=deferred,proto3" json:"deferred,omitempty"`
+	Send          map[string]string `protobuf:"bytes,7,rep,name=send,proto3" json:"send,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Plan) Reset() {
 	*x = Plan{}
-	mi := &file_module_proto_msgTypes[7]
+	mi := &file_module_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +733,7 @@ func (x *Plan) String() string {
 func (*Plan) ProtoMessage() {}
 
 func (x *Plan) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[7]
+	mi := &file_module_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,7 +746,7 @@ func (x *Plan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plan.ProtoReflect.Descriptor instead.
 func (*Plan) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{7}
+	return file_module_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Plan) GetChanges() *Map {
@@ -660,6 +777,27 @@ func (x *Plan) GetPrivate() []byte {
 	return nil
 }
 
+func (x *Plan) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *Plan) GetDeferred() string {
+	if x != nil {
+		return x.Deferred
+	}
+	return ""
+}
+
+func (x *Plan) GetSend() map[string]string {
+	if x != nil {
+		return x.Send
+	}
+	return nil
+}
+
 type Outcome struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Failed        bool                   `protobuf:"varint,1,opt,name=failed,proto3" json:"failed,omitempty"`
@@ -671,7 +809,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_module_proto_msgTypes[8]
+	mi := &file_module_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +821,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[8]
+	mi := &file_module_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +834,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{8}
+	return file_module_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Outcome) GetFailed() bool {
@@ -731,7 +869,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_module_proto_msgTypes[9]
+	mi := &file_module_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +881,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[9]
+	mi := &file_module_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +894,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{9}
+	return file_module_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Error) GetMessage() string {
@@ -774,7 +912,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_module_proto_msgTypes[10]
+	mi := &file_module_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +924,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[10]
+	mi := &file_module_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +937,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{10}
+	return file_module_proto_rawDescGZIP(), []int{11}
 }
 
 type DescribeResponse struct {
@@ -813,7 +951,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_module_proto_msgTypes[11]
+	mi := &file_module_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +963,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[11]
+	mi := &file_module_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +976,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{11}
+	return file_module_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeResponse) GetName() string {
@@ -871,7 +1009,7 @@ type ValidateRequest struct {
 
 func (x *ValidateRequest) Reset() {
 	*x = ValidateRequest{}
-	mi := &file_module_proto_msgTypes[12]
+	mi := &file_module_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +1021,7 @@ func (x *ValidateRequest) String() string {
 func (*ValidateRequest) ProtoMessage() {}
 
 func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[12]
+	mi := &file_module_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1034,7 @@ func (x *ValidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateRequest.ProtoReflect.Descriptor instead.
 func (*ValidateRequest) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{12}
+	return file_module_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ValidateRequest) GetCall() *Call {
@@ -915,7 +1053,7 @@ type ValidateResponse struct {
 
 func (x *ValidateResponse) Reset() {
 	*x = ValidateResponse{}
-	mi := &file_module_proto_msgTypes[13]
+	mi := &file_module_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1065,7 @@ func (x *ValidateResponse) String() string {
 func (*ValidateResponse) ProtoMessage() {}
 
 func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[13]
+	mi := &file_module_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1078,7 @@ func (x *ValidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateResponse.ProtoReflect.Descriptor instead.
 func (*ValidateResponse) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{13}
+	return file_module_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ValidateResponse) GetError() *Error {
@@ -959,7 +1097,7 @@ type PlanRequest struct {
 
 func (x *PlanRequest) Reset() {
 	*x = PlanRequest{}
-	mi := &file_module_proto_msgTypes[14]
+	mi := &file_module_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -971,7 +1109,7 @@ func (x *PlanRequest) String() string {
 func (*PlanRequest) ProtoMessage() {}
 
 func (x *PlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[14]
+	mi := &file_module_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -984,7 +1122,7 @@ func (x *PlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanRequest.ProtoReflect.Descriptor instead.
 func (*PlanRequest) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{14}
+	return file_module_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PlanRequest) GetCall() *Call {
@@ -1004,7 +1142,7 @@ type PlanResponse struct {
 
 func (x *PlanResponse) Reset() {
 	*x = PlanResponse{}
-	mi := &file_module_proto_msgTypes[15]
+	mi := &file_module_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1154,7 @@ func (x *PlanResponse) String() string {
 func (*PlanResponse) ProtoMessage() {}
 
 func (x *PlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[15]
+	mi := &file_module_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1167,7 @@ func (x *PlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanResponse.ProtoReflect.Descriptor instead.
 func (*PlanResponse) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{15}
+	return file_module_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PlanResponse) GetPlan() *Plan {
@@ -1056,7 +1194,7 @@ type ApplyRequest struct {
 
 func (x *ApplyRequest) Reset() {
 	*x = ApplyRequest{}
-	mi := &file_module_proto_msgTypes[16]
+	mi := &file_module_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1206,7 @@ func (x *ApplyRequest) String() string {
 func (*ApplyRequest) ProtoMessage() {}
 
 func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[16]
+	mi := &file_module_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1219,7 @@ func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyRequest.ProtoReflect.Descriptor instead.
 func (*ApplyRequest) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{16}
+	return file_module_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApplyRequest) GetCall() *Call {
@@ -1108,7 +1246,7 @@ type ApplyResponse struct {
 
 func (x *ApplyResponse) Reset() {
 	*x = ApplyResponse{}
-	mi := &file_module_proto_msgTypes[17]
+	mi := &file_module_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1258,7 @@ func (x *ApplyResponse) String() string {
 func (*ApplyResponse) ProtoMessage() {}
 
 func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[17]
+	mi := &file_module_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1271,7 @@ func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyResponse.ProtoReflect.Descriptor instead.
 func (*ApplyResponse) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{17}
+	return file_module_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApplyResponse) GetOutcome() *Outcome {
@@ -1160,7 +1298,7 @@ type ModWatchRequest struct {
 
 func (x *ModWatchRequest) Reset() {
 	*x = ModWatchRequest{}
-	mi := &file_module_proto_msgTypes[18]
+	mi := &file_module_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1310,7 @@ func (x *ModWatchRequest) String() string {
 func (*ModWatchRequest) ProtoMessage() {}
 
 func (x *ModWatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[18]
+	mi := &file_module_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1323,7 @@ func (x *ModWatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModWatchRequest.ProtoReflect.Descriptor instead.
 func (*ModWatchRequest) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{18}
+	return file_module_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ModWatchRequest) GetCall() *Call {
@@ -1212,7 +1350,7 @@ type ModWatchResponse struct {
 
 func (x *ModWatchResponse) Reset() {
 	*x = ModWatchResponse{}
-	mi := &file_module_proto_msgTypes[19]
+	mi := &file_module_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1362,7 @@ func (x *ModWatchResponse) String() string {
 func (*ModWatchResponse) ProtoMessage() {}
 
 func (x *ModWatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_module_proto_msgTypes[19]
+	mi := &file_module_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1375,7 @@ func (x *ModWatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModWatchResponse.ProtoReflect.Descriptor instead.
 func (*ModWatchResponse) Descriptor() ([]byte, []int) {
-	return file_module_proto_rawDescGZIP(), []int{19}
+	return file_module_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ModWatchResponse) GetOutcome() *Outcome {
@@ -1292,7 +1430,7 @@ const file_module_proto_rawDesc = "" +
 	"\x06grains\x18\x03 \x01(\v2\x17.statectl.module.v1.MapR\x06grains\x12/\n" +
 	"\x06pillar\x18\x04 \x01(\v2\x17.statectl.module.v1.MapR\x06pillar\x12\x1d\n" +
 	"\n" +
-	"state_root\x18\x05 \x01(\tR\tstateRoot\"\xcd\x01\n" +
+	"state_root\x18\x05 \x01(\tR\tstateRoot\"\x87\x02\n" +
 	"\x04Call\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03sls\x18\x02 \x01(\tR\x03sls\x12\x1a\n" +
@@ -1300,12 +1438,31 @@ const file_module_proto_rawDesc = "" +
 	"\x04name\x18\x04 \x01(\tR\x04name\x12+\n" +
 	"\x04args\x18\x05 \x01(\v2\x17.statectl.module.v1.MapR\x04args\x12\x12\n" +
 	"\x04test\x18\x06 \x01(\bR\x04test\x122\n" +
-	"\x06target\x18\a \x01(\v2\x1a.statectl.module.v1.TargetR\x06target\"\x81\x01\n" +
+	"\x06target\x18\a \x01(\v2\x1a.statectl.module.v1.TargetR\x06target\x128\n" +
+	"\bupstream\x18\b \x03(\v2\x1c.statectl.module.v1.UpstreamR\bupstream\"\x9f\x02\n" +
+	"\bUpstream\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06module\x18\x03 \x01(\tR\x06module\x12\x1a\n" +
+	"\bfunction\x18\x04 \x01(\tR\bfunction\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x16\n" +
+	"\x06action\x18\x06 \x01(\tR\x06action\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x12:\n" +
+	"\x04send\x18\b \x03(\v2&.statectl.module.v1.Upstream.SendEntryR\x04send\x1a7\n" +
+	"\tSendEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa6\x02\n" +
 	"\x04Plan\x121\n" +
 	"\achanges\x18\x01 \x01(\v2\x17.statectl.module.v1.MapR\achanges\x12\x18\n" +
 	"\acomment\x18\x02 \x01(\tR\acomment\x12\x12\n" +
 	"\x04fail\x18\x03 \x01(\bR\x04fail\x12\x18\n" +
-	"\aprivate\x18\x04 \x01(\fR\aprivate\"n\n" +
+	"\aprivate\x18\x04 \x01(\fR\aprivate\x12\x16\n" +
+	"\x06action\x18\x05 \x01(\tR\x06action\x12\x1a\n" +
+	"\bdeferred\x18\x06 \x01(\tR\bdeferred\x126\n" +
+	"\x04send\x18\a \x03(\v2\".statectl.module.v1.Plan.SendEntryR\x04send\x1a7\n" +
+	"\tSendEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"n\n" +
 	"\aOutcome\x12\x16\n" +
 	"\x06failed\x18\x01 \x01(\bR\x06failed\x121\n" +
 	"\achanges\x18\x02 \x01(\v2\x17.statectl.module.v1.MapR\achanges\x12\x18\n" +
@@ -1357,7 +1514,7 @@ func file_module_proto_rawDescGZIP() []byte {
 	return file_module_proto_rawDescData
 }
 
-var file_module_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_module_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_module_proto_goTypes = []any{
 	(*Value)(nil),            // 0: statectl.module.v1.Value
 	(*List)(nil),             // 1: statectl.module.v1.List
@@ -1366,26 +1523,29 @@ var file_module_proto_goTypes = []any{
 	(*FuncSpec)(nil),         // 4: statectl.module.v1.FuncSpec
 	(*Target)(nil),           // 5: statectl.module.v1.Target
 	(*Call)(nil),             // 6: statectl.module.v1.Call
-	(*Plan)(nil),             // 7: statectl.module.v1.Plan
-	(*Outcome)(nil),          // 8: statectl.module.v1.Outcome
-	(*Error)(nil),            // 9: statectl.module.v1.Error
-	(*DescribeRequest)(nil),  // 10: statectl.module.v1.DescribeRequest
-	(*DescribeResponse)(nil), // 11: statectl.module.v1.DescribeResponse
-	(*ValidateRequest)(nil),  // 12: statectl.module.v1.ValidateRequest
-	(*ValidateResponse)(nil), // 13: statectl.module.v1.ValidateResponse
-	(*PlanRequest)(nil),      // 14: statectl.module.v1.PlanRequest
-	(*PlanResponse)(nil),     // 15: statectl.module.v1.PlanResponse
-	(*ApplyRequest)(nil),     // 16: statectl.module.v1.ApplyRequest
-	(*ApplyResponse)(nil),    // 17: statectl.module.v1.ApplyResponse
-	(*ModWatchRequest)(nil),  // 18: statectl.module.v1.ModWatchRequest
-	(*ModWatchResponse)(nil), // 19: statectl.module.v1.ModWatchResponse
-	nil,                      // 20: statectl.module.v1.Map.EntriesEntry
+	(*Upstream)(nil),         // 7: statectl.module.v1.Upstream
+	(*Plan)(nil),             // 8: statectl.module.v1.Plan
+	(*Outcome)(nil),          // 9: statectl.module.v1.Outcome
+	(*Error)(nil),            // 10: statectl.module.v1.Error
+	(*DescribeRequest)(nil),  // 11: statectl.module.v1.DescribeRequest
+	(*DescribeResponse)(nil), // 12: statectl.module.v1.DescribeResponse
+	(*ValidateRequest)(nil),  // 13: statectl.module.v1.ValidateRequest
+	(*ValidateResponse)(nil), // 14: statectl.module.v1.ValidateResponse
+	(*PlanRequest)(nil),      // 15: statectl.module.v1.PlanRequest
+	(*PlanResponse)(nil),     // 16: statectl.module.v1.PlanResponse
+	(*ApplyRequest)(nil),     // 17: statectl.module.v1.ApplyRequest
+	(*ApplyResponse)(nil),    // 18: statectl.module.v1.ApplyResponse
+	(*ModWatchRequest)(nil),  // 19: statectl.module.v1.ModWatchRequest
+	(*ModWatchResponse)(nil), // 20: statectl.module.v1.ModWatchResponse
+	nil,                      // 21: statectl.module.v1.Map.EntriesEntry
+	nil,                      // 22: statectl.module.v1.Upstream.SendEntry
+	nil,                      // 23: statectl.module.v1.Plan.SendEntry
 }
 var file_module_proto_depIdxs = []int32{
 	1,  // 0: statectl.module.v1.Value.list:type_name -> statectl.module.v1.List
 	2,  // 1: statectl.module.v1.Value.map:type_name -> statectl.module.v1.Map
 	0,  // 2: statectl.module.v1.List.items:type_name -> statectl.module.v1.Value
-	20, // 3: statectl.module.v1.Map.entries:type_name -> statectl.module.v1.Map.EntriesEntry
+	21, // 3: statectl.module.v1.Map.entries:type_name -> statectl.module.v1.Map.EntriesEntry
 	0,  // 4: statectl.module.v1.ArgSpec.default:type_name -> statectl.module.v1.Value
 	3,  // 5: statectl.module.v1.FuncSpec.args:type_name -> statectl.module.v1.ArgSpec
 	2,  // 6: statectl.module.v1.Target.roster:type_name -> statectl.module.v1.Map
@@ -1393,37 +1553,40 @@ var file_module_proto_depIdxs = []int32{
 	2,  // 8: statectl.module.v1.Target.pillar:type_name -> statectl.module.v1.Map
 	2,  // 9: statectl.module.v1.Call.args:type_name -> statectl.module.v1.Map
 	5,  // 10: statectl.module.v1.Call.target:type_name -> statectl.module.v1.Target
-	2,  // 11: statectl.module.v1.Plan.changes:type_name -> statectl.module.v1.Map
-	2,  // 12: statectl.module.v1.Outcome.changes:type_name -> statectl.module.v1.Map
-	4,  // 13: statectl.module.v1.DescribeResponse.functions:type_name -> statectl.module.v1.FuncSpec
-	6,  // 14: statectl.module.v1.ValidateRequest.call:type_name -> statectl.module.v1.Call
-	9,  // 15: statectl.module.v1.ValidateResponse.error:type_name -> statectl.module.v1.Error
-	6,  // 16: statectl.module.v1.PlanRequest.call:type_name -> statectl.module.v1.Call
-	7,  // 17: statectl.module.v1.PlanResponse.plan:type_name -> statectl.module.v1.Plan
-	9,  // 18: statectl.module.v1.PlanResponse.error:type_name -> statectl.module.v1.Error
-	6,  // 19: statectl.module.v1.ApplyRequest.call:type_name -> statectl.module.v1.Call
-	7,  // 20: statectl.module.v1.ApplyRequest.plan:type_name -> statectl.module.v1.Plan
-	8,  // 21: statectl.module.v1.ApplyResponse.outcome:type_name -> statectl.module.v1.Outcome
-	9,  // 22: statectl.module.v1.ApplyResponse.error:type_name -> statectl.module.v1.Error
-	6,  // 23: statectl.module.v1.ModWatchRequest.call:type_name -> statectl.module.v1.Call
-	8,  // 24: statectl.module.v1.ModWatchResponse.outcome:type_name -> statectl.module.v1.Outcome
-	9,  // 25: statectl.module.v1.ModWatchResponse.error:type_name -> statectl.module.v1.Error
-	0,  // 26: statectl.module.v1.Map.EntriesEntry.value:type_name -> statectl.module.v1.Value
-	10, // 27: statectl.module.v1.Module.Describe:input_type -> statectl.module.v1.DescribeRequest
-	12, // 28: statectl.module.v1.Module.Validate:input_type -> statectl.module.v1.ValidateRequest
-	14, // 29: statectl.module.v1.Module.Plan:input_type -> statectl.module.v1.PlanRequest
-	16, // 30: statectl.module.v1.Module.Apply:input_type -> statectl.module.v1.ApplyRequest
-	18, // 31: statectl.module.v1.Module.ModWatch:input_type -> statectl.module.v1.ModWatchRequest
-	11, // 32: statectl.module.v1.Module.Describe:output_type -> statectl.module.v1.DescribeResponse
-	13, // 33: statectl.module.v1.Module.Validate:output_type -> statectl.module.v1.ValidateResponse
-	15, // 34: statectl.module.v1.Module.Plan:output_type -> statectl.module.v1.PlanResponse
-	17, // 35: statectl.module.v1.Module.Apply:output_type -> statectl.module.v1.ApplyResponse
-	19, // 36: statectl.module.v1.Module.ModWatch:output_type -> statectl.module.v1.ModWatchResponse
-	32, // [32:37] is the sub-list for method output_type
-	27, // [27:32] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	7,  // 11: statectl.module.v1.Call.upstream:type_name -> statectl.module.v1.Upstream
+	22, // 12: statectl.module.v1.Upstream.send:type_name -> statectl.module.v1.Upstream.SendEntry
+	2,  // 13: statectl.module.v1.Plan.changes:type_name -> statectl.module.v1.Map
+	23, // 14: statectl.module.v1.Plan.send:type_name -> statectl.module.v1.Plan.SendEntry
+	2,  // 15: statectl.module.v1.Outcome.changes:type_name -> statectl.module.v1.Map
+	4,  // 16: statectl.module.v1.DescribeResponse.functions:type_name -> statectl.module.v1.FuncSpec
+	6,  // 17: statectl.module.v1.ValidateRequest.call:type_name -> statectl.module.v1.Call
+	10, // 18: statectl.module.v1.ValidateResponse.error:type_name -> statectl.module.v1.Error
+	6,  // 19: statectl.module.v1.PlanRequest.call:type_name -> statectl.module.v1.Call
+	8,  // 20: statectl.module.v1.PlanResponse.plan:type_name -> statectl.module.v1.Plan
+	10, // 21: statectl.module.v1.PlanResponse.error:type_name -> statectl.module.v1.Error
+	6,  // 22: statectl.module.v1.ApplyRequest.call:type_name -> statectl.module.v1.Call
+	8,  // 23: statectl.module.v1.ApplyRequest.plan:type_name -> statectl.module.v1.Plan
+	9,  // 24: statectl.module.v1.ApplyResponse.outcome:type_name -> statectl.module.v1.Outcome
+	10, // 25: statectl.module.v1.ApplyResponse.error:type_name -> statectl.module.v1.Error
+	6,  // 26: statectl.module.v1.ModWatchRequest.call:type_name -> statectl.module.v1.Call
+	9,  // 27: statectl.module.v1.ModWatchResponse.outcome:type_name -> statectl.module.v1.Outcome
+	10, // 28: statectl.module.v1.ModWatchResponse.error:type_name -> statectl.module.v1.Error
+	0,  // 29: statectl.module.v1.Map.EntriesEntry.value:type_name -> statectl.module.v1.Value
+	11, // 30: statectl.module.v1.Module.Describe:input_type -> statectl.module.v1.DescribeRequest
+	13, // 31: statectl.module.v1.Module.Validate:input_type -> statectl.module.v1.ValidateRequest
+	15, // 32: statectl.module.v1.Module.Plan:input_type -> statectl.module.v1.PlanRequest
+	17, // 33: statectl.module.v1.Module.Apply:input_type -> statectl.module.v1.ApplyRequest
+	19, // 34: statectl.module.v1.Module.ModWatch:input_type -> statectl.module.v1.ModWatchRequest
+	12, // 35: statectl.module.v1.Module.Describe:output_type -> statectl.module.v1.DescribeResponse
+	14, // 36: statectl.module.v1.Module.Validate:output_type -> statectl.module.v1.ValidateResponse
+	16, // 37: statectl.module.v1.Module.Plan:output_type -> statectl.module.v1.PlanResponse
+	18, // 38: statectl.module.v1.Module.Apply:output_type -> statectl.module.v1.ApplyResponse
+	20, // 39: statectl.module.v1.Module.ModWatch:output_type -> statectl.module.v1.ModWatchResponse
+	35, // [35:40] is the sub-list for method output_type
+	30, // [30:35] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_module_proto_init() }
@@ -1446,7 +1609,7 @@ func file_module_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_module_proto_rawDesc), len(file_module_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

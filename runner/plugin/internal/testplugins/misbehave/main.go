@@ -2,7 +2,8 @@
 // handling. One binary plays several plugins, chosen by the name it is
 // installed under (tests copy it):
 //
-//	statectl-module-misbehave   the misbehave module: ok, crash, hang, panic, deadline, cancel
+//	statectl-module-misbehave   the misbehave module: ok, crash, hang, panic, deadline, cancel,
+//	                            and send/recv (typed plans and Upstream over the wire)
 //	statectl-module-badcookie   a go-plugin plugin with another handshake cookie
 //	statectl-module-future      a plugin speaking protocol version wire.ProtocolVersion+1
 //	statectl-module-wrongname   serves a module named "other"
@@ -63,6 +64,8 @@ func (misbehave) Functions() []module.FuncSpec {
 		{Name: "panic", Doc: "Plan panics.", Args: arg},
 		{Name: "deadline", Doc: "Plan reports the deadline it got in the comment.", Args: arg},
 		{Name: "cancel", Doc: "Plan waits for its context to end, then creates the file name.", Args: arg},
+		{Name: "send", Doc: "Plans a create that sends value=name to the states after it.", Args: arg},
+		{Name: "recv", Doc: "Plan comments what the states before it did and sent.", Args: arg},
 	}
 }
 
@@ -87,6 +90,16 @@ func (misbehave) Plan(ctx context.Context, call *module.Call) (*module.Plan, err
 			return &module.Plan{Comment: "no deadline"}, nil
 		}
 		return &module.Plan{Comment: fmt.Sprintf("deadline in %s", time.Until(d).Round(time.Second))}, nil
+	case "send":
+		return &module.Plan{Action: module.Create, Changes: map[string]any{"value": call.Name},
+			Send: map[string]string{"value": call.Name}}, nil
+	case "recv":
+		var seen []string
+		for _, u := range call.Upstream {
+			seen = append(seen, fmt.Sprintf("%s/%s %s.%s action=%s status=%s value=%s",
+				u.Target, u.ID, u.Module, u.Function, u.Action, u.Status, u.Send["value"]))
+		}
+		return &module.Plan{Comment: "upstream: " + strings.Join(seen, "; ")}, nil
 	case "cancel":
 		<-ctx.Done()
 		err := os.WriteFile(call.Name, []byte(ctx.Err().Error()), 0o644)
@@ -101,6 +114,9 @@ func (misbehave) Apply(_ context.Context, call *module.Call, _ *module.Plan) (*m
 		// process, as a real bug would (exit status 2, trace on stderr).
 		go func() { panic("misbehave: simulated crash") }()
 		select {}
+	}
+	if call.Function == "send" {
+		return &module.Outcome{Changes: map[string]any{"value": call.Name}, Comment: "sent"}, nil
 	}
 	return &module.Outcome{Comment: "applied"}, nil
 }
