@@ -47,6 +47,9 @@ type Repo struct {
 	Timeout time.Duration
 	// Git is the git binary (default "git" on PATH).
 	Git string
+	// KeepFor spares from Prune the checkouts used this recently (another
+	// process sharing the cache may be reading them); 0 spares none.
+	KeepFor time.Duration
 
 	mu sync.Mutex // serialises checkouts
 }
@@ -74,6 +77,11 @@ func New(rawURL, ref, cacheRoot string) (*Repo, error) {
 		if cacheRoot, err = DefaultCache(); err != nil {
 			return nil, err
 		}
+	}
+	// Absolute: git resolves GIT_INDEX_FILE from the work tree.
+	cacheRoot, err := filepath.Abs(cacheRoot)
+	if err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256([]byte(u))
 	return &Repo{URL: u, Ref: ref, Dir: filepath.Join(cacheRoot, hex.EncodeToString(sum[:8]))}, nil
@@ -270,6 +278,8 @@ func (r *Repo) Tree(ctx context.Context, hash string) (string, error) {
 	defer r.mu.Unlock()
 	dir := filepath.Join(r.trees(), hash)
 	if _, err := os.Stat(dir); err == nil {
+		now := time.Now()
+		_ = os.Chtimes(dir, now, now) // in use: see KeepFor
 		return dir, nil
 	}
 	if err := os.MkdirAll(r.trees(), 0o700); err != nil {
@@ -317,6 +327,9 @@ func (r *Repo) Prune(keep ...string) error {
 	var errs []error
 	for _, e := range entries {
 		if containsStr(keep, e.Name()) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && r.KeepFor > 0 && time.Since(info.ModTime()) < r.KeepFor {
 			continue
 		}
 		if err := removeTree(filepath.Join(r.trees(), e.Name())); err != nil {
