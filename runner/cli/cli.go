@@ -61,6 +61,8 @@ type options struct {
 	eventTimeout time.Duration
 	// plugins (see plugins.go)
 	logLevel logLevel
+	// trees from a Git repository (see git.go)
+	git gitOptions
 }
 
 // app is one invocation.
@@ -79,6 +81,9 @@ type app struct {
 	// secrets are the secrets seen so far by every session of this
 	// invocation, masked in all output, errors included.
 	secrets run.Secrets
+	// source is the Git commit whose checkout the trees are read from
+	// (--git; nil: the local trees).
+	source *gitSource
 }
 
 // clockEnv pins the clock for reproducible output in the CLI's own script
@@ -108,6 +113,7 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.labMembers, "members", 3, "number of lab daemons (statectl lab up)")
 	fs.StringVar(&o.labPrefix, "prefix", "127.0.0", "lab address `PREFIX`, three octets of 127.0.0.0/8: node1 listens on PREFIX.11 (statectl lab up)")
 	addRunFlags(fs, o)
+	addGitFlags(fs, &o.git)
 	fs.Var(&o.logLevel, "log-level", "plugin log `LEVEL` on stderr: trace, debug, info, warn, error or off")
 	fs.BoolVarP(&o.help, "help", "h", false, "show help")
 	return fs

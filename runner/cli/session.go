@@ -20,9 +20,13 @@ func (a *app) open() (*run.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	states, pillar, err := a.trees()
+	if err != nil {
+		return nil, err
+	}
 	return run.Open(a.ctx, run.Config{
-		States:      a.opts.states,
-		Pillar:      a.opts.pillar,
+		States:      states,
+		Pillar:      pillar,
 		Roster:      a.opts.roster,
 		PillarNamed: a.flags.Changed("pillar"),
 		ConfigFile:  a.opts.config,

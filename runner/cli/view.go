@@ -18,6 +18,9 @@ type runView struct {
 }
 
 func (a *app) runView(format report.Format, opts report.RunOptions) *runView {
+	if a.source != nil {
+		opts.Source = a.source.report()
+	}
 	return &runView{a: a, format: format, opts: opts}
 }
 

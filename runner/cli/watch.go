@@ -13,12 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/statectl/statectl/runner/gitsrc"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/planfile"
 	"github.com/statectl/statectl/runner/report"
 	"github.com/statectl/statectl/runner/roster"
 	"github.com/statectl/statectl/runner/run"
+	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 	"github.com/statectl/statectl/runner/watch"
 )
@@ -39,6 +41,10 @@ type watcher struct {
 	lmu       sync.Mutex
 	// interrupted is set when the last pass was cut short by SIGINT.
 	interrupted bool
+	// follow is the followed repository (--git; nil: local trees), cur
+	// what the running pass reads from it (see gitwatch.go).
+	follow *gitsrc.Follower
+	cur    *passSource
 }
 
 // watchCmd is `statectl watch TARGET [SLS...]`: the reconcile loop.
@@ -67,6 +73,10 @@ func (a *app) watchCmd(rest, all []string) error {
 	}
 	w := &watcher{a: a, args: all, expr: expr, sls: sls, rec: watch.NewRecorder(log),
 		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
+	repo, err := a.gitRepo()
+	if err != nil {
+		return err
+	}
 	if a.opts.metricsAddr != "" {
 		stop, err := w.serveMetrics(a.opts.metricsAddr)
 		if err != nil {
@@ -98,6 +108,10 @@ func (a *app) watchCmd(rest, all []string) error {
 	}()
 	defer w.stopListeners()
 
+	var commits <-chan struct{}
+	if repo != nil {
+		commits = w.startFollow(repo)
+	}
 	w.logf("watching %s every %s (splay %s)", expr, a.opts.interval, a.opts.splay)
 	err = watch.Run(a.ctx, watch.Config{
 		Interval: a.opts.interval,
@@ -108,6 +122,7 @@ func (a *app) watchCmd(rest, all []string) error {
 		Events:   w.events,
 		Writes:   a.counter.Writes,
 		Reload:   reload,
+		Commits:  commits,
 		Stop:     stop,
 		Logf:     w.logf,
 	})
@@ -131,7 +146,8 @@ func (w *watcher) logf(format string, args ...any) {
 	fmt.Fprintf(w.a.stderr, "statectl: watch: "+format+"\n", args...)
 }
 
-// serveMetrics serves /metrics and /healthz until the returned stop.
+// serveMetrics serves /metrics, /healthz and the status page (/) until
+// the returned stop.
 func (w *watcher) serveMetrics(addr string) (func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -139,7 +155,7 @@ func (w *watcher) serveMetrics(addr string) (func(), error) {
 	}
 	srv := &http.Server{Handler: w.rec.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	w.logf("metrics on http://%s/metrics, health on http://%s/healthz", ln.Addr(), ln.Addr())
+	w.logf("status on http://%s/, metrics on http://%s/metrics, health on http://%s/healthz", ln.Addr(), ln.Addr(), ln.Addr())
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -152,7 +168,15 @@ func (w *watcher) serveMetrics(addr string) (func(), error) {
 func (w *watcher) inputsDigest() string {
 	o := w.a.opts
 	var parts []string
+	if w.follow != nil {
+		// The trees of a commit never change: a new commit does.
+		head, _ := w.follow.Head()
+		parts = append(parts, head)
+	}
 	for _, d := range []string{o.states, o.pillar} {
+		if w.follow != nil {
+			break
+		}
 		s, err := planfile.TreeDigest(d)
 		parts = append(parts, s, fmt.Sprint(err))
 	}
@@ -180,6 +204,7 @@ func (w *watcher) reload() error {
 	keep := w.a.opts
 	o = fresh.opts
 	o.interval, o.splay, o.debounce, o.logFile, o.metricsAddr, o.eventTimeout = keep.interval, keep.splay, keep.debounce, keep.logFile, keep.metricsAddr, keep.eventTimeout
+	o.git = keep.git // the follower keeps its repository
 	w.a.opts = o
 	w.a.flags = fresh.flags
 	return nil
@@ -188,6 +213,18 @@ func (w *watcher) reload() error {
 // pass is one reconcile pass over every selected target; its outcome is
 // the worst: a transient failure anywhere retries soon.
 func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
+	if w.follow != nil {
+		return w.gitPass(ctx, info)
+	}
+	out, _ := w.run(ctx, info)
+	return out
+}
+
+// run is a pass on the current trees. With --git and a commit not yet
+// applied (w.cur.check), every target is compiled before any runs: a
+// commit that fails to render or compile is returned as refused, and
+// nothing of it was applied.
+func (w *watcher) run(ctx context.Context, info watch.PassInfo) (watch.Outcome, error) {
 	a := w.a
 	start := time.Now()
 	w.logf("pass %d (%s)", info.Seq, info.Trigger)
@@ -198,21 +235,34 @@ func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
 	}
 	if info.Trigger == watch.Reload {
 		if err := w.reload(); err != nil {
-			return fail(w.expr, watch.Terminal, fmt.Errorf("failed to reload: %w", err))
+			return fail(w.expr, watch.Terminal, fmt.Errorf("failed to reload: %w", err)), nil
 		}
 	}
 	// A session per pass: the roster, the trees and the cluster are read
 	// afresh, and no connection or answer outlives the pass.
 	s, err := a.open()
 	if err != nil {
-		return fail(w.expr, outcome(err), err)
+		return fail(w.expr, outcome(err), err), nil
 	}
 	defer s.Close()
 	targets, err := s.Select(w.expr)
 	if err != nil {
-		return fail(w.expr, outcome(err), err)
+		if w.cur != nil && w.cur.check && outcome(err) == watch.Terminal {
+			return watch.Terminal, err
+		}
+		return fail(w.expr, outcome(err), err), nil
 	}
 	targets = s.Order(targets, w.sls)
+	if w.cur != nil && w.cur.check {
+		for _, t := range targets {
+			if _, err := s.Compile(t, w.sls); err != nil {
+				if outcome(err) == watch.Terminal {
+					return watch.Terminal, prefixed(t.Name, err)
+				}
+				w.cur.unchecked = true // not the commit's fault (grains); check it again next pass
+			}
+		}
+	}
 	worst := watch.OK
 	names := make([]string, 0, len(targets))
 	for _, t := range targets {
@@ -228,7 +278,7 @@ func (w *watcher) pass(ctx context.Context, info watch.PassInfo) watch.Outcome {
 	}
 	r, _ := s.Roster()
 	w.syncListeners(r, names)
-	return worst
+	return worst, nil
 }
 
 // outcome classifies a pass error: retried with backoff unless the error
@@ -247,12 +297,17 @@ func (w *watcher) target(s *run.Session, t *run.Target, info watch.PassInfo) wat
 	a := w.a
 	start := time.Now()
 	drift := 0
+	plans := map[string]watch.Pending{}
 	reads, writes := a.counter.Reads(), a.counter.Writes()
 	r, err := s.Pass(t, w.sls, run.Pass{
 		Function: "state.watch",
-		Exec: run.Exec{Check: func(_ *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
+		Exec: run.Exec{Check: func(st *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
 			if len(p.Changes) > 0 || p.Fail {
 				drift++
+				// Masked as printed (the hook's copy); the status page
+				// shows what a failed pass left undone.
+				changes, _ := secret.MaskTree(p.Changes).(map[string]any)
+				plans[st.ID] = watch.Pending{ID: st.ID, Comment: p.Comment, Changes: changes}
 			}
 			return p, nil
 		}},
@@ -276,6 +331,13 @@ func (w *watcher) target(s *run.Session, t *run.Target, info watch.PassInfo) wat
 		if !r.Test && res.Changed() && !res.Failed() {
 			rec.Corrected++
 		}
+		if p, ok := plans[res.ID]; ok && (res.Failed() || r.Test) {
+			p.Failed = res.Failed()
+			if res.Failed() && res.Comment != "" {
+				p.Comment = res.Comment
+			}
+			rec.Pending = append(rec.Pending, p)
+		}
 	}
 	out := watch.OK
 	if c.Failed > 0 || r.Interrupted {
@@ -290,13 +352,21 @@ func (w *watcher) target(s *run.Session, t *run.Target, info watch.PassInfo) wat
 }
 
 func (w *watcher) record(rec watch.Record) {
+	w.cur.decorate(&rec)
 	if err := w.rec.Add(rec); err != nil {
 		w.logf("warning: %v", err)
 	}
-	line := fmt.Sprintf("pass %d %s: %s, %d states, drift %d, corrected %d, failed %d (%.0fms)",
-		rec.Pass, rec.Target, rec.Outcome, rec.States, rec.Drift, rec.Corrected, rec.Failed, rec.DurationMS)
+	at := ""
+	if rec.Commit != "" {
+		at = " @" + gitsrc.Short(rec.Commit)
+	}
+	line := fmt.Sprintf("pass %d %s%s: %s, %d states, drift %d, corrected %d, failed %d (%.0fms)",
+		rec.Pass, rec.Target, at, rec.Outcome, rec.States, rec.Drift, rec.Corrected, rec.Failed, rec.DurationMS)
 	if rec.Error != "" {
 		line += ": " + rec.Error
+	}
+	if rec.FailedCommit != "" {
+		line += "; refused commit " + gitsrc.Short(rec.FailedCommit) + ": " + rec.FailedCommitError
 	}
 	w.logf("%s", line)
 }

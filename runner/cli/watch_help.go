@@ -47,5 +47,11 @@ it sent) goes to --log-file (default stdout); progress goes to stderr. --metrics
 Signals: SIGTERM finishes the running pass and exits 0; SIGHUP runs a pass
 with freshly read inputs and statectl.yaml (the loop's own flags keep their
 values); Ctrl-C interrupts the running pass between states.
+
+--git URL [--git-ref REF] [--git-poll 1m]: the state and pillar trees are
+paths in the commit at REF, fetched into --git-cache; a new commit runs a
+pass, a commit that fails to render or compile is refused (the last good
+one stays applied), and every record names its commit. --metrics-addr
+also serves a status page on /.
 See docs/watch.md.
 `

@@ -45,11 +45,15 @@ func RunsV1(runs []*Run, opts RunOptions) map[string]any {
 			"states": states,
 		})
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"schema_version":   SchemaVersion,
 		"statectl_version": opts.Version,
 		"targets":          targets,
 	}
+	if opts.Source != nil {
+		doc["source"] = opts.Source
+	}
+	return doc
 }
 
 // Status is one word for a result: unchanged, changed, would_change or

@@ -36,6 +36,9 @@ type RunOptions struct {
 	// Detailed is --detailed-exitcode: json-v1 records each target's exit
 	// code with it.
 	Detailed bool
+	// Source, if set, says where the trees came from (apply --git: the
+	// repository, ref and commit); json-v1 records it as "source".
+	Source map[string]string
 }
 
 // WriteRuns renders runs in any run format.

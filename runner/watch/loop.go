@@ -41,6 +41,7 @@ const (
 	Event    Trigger = "event"    // a cluster event
 	Reload   Trigger = "reload"   // SIGHUP
 	Inputs   Trigger = "inputs"   // the input files changed after a terminal error
+	Commit   Trigger = "commit"   // a new commit on the followed Git ref (--git)
 )
 
 // Outcome classifies a pass for scheduling.
@@ -107,6 +108,8 @@ type Config struct {
 	Writes func() int64
 	// Reload runs a pass with freshly read inputs (SIGHUP).
 	Reload <-chan struct{}
+	// Commits runs a pass when a new commit was fetched (--git).
+	Commits <-chan struct{}
 	// Stop ends the loop after the running pass (SIGTERM).
 	Stop <-chan struct{}
 
@@ -243,6 +246,8 @@ func (c *Config) wait(ctx context.Context, w wait) (Trigger, bool) {
 			return w.trigger, true
 		case <-c.Reload:
 			return Reload, true
+		case <-c.Commits:
+			return Commit, true
 		case <-window:
 			window = nil
 			now := c.Events.count()

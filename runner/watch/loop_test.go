@@ -398,3 +398,22 @@ statectl_state_failures_total{state_id="incus-server-settings",target="node2"} 1
 		t.Fatal(err)
 	}
 }
+
+// TestCommitTriggers: a new commit runs a pass at once, also while the
+// loop waits after a terminal pass (a bad commit is fixed by the next).
+func TestCommitTriggers(t *testing.T) {
+	c := newClock()
+	commits := make(chan struct{}, 1)
+	p := &passes{ran: make(chan PassInfo, 10), out: []Outcome{Terminal}}
+	start(t, Config{Interval: time.Hour, After: c.After, Commits: commits}, p)
+	p.next(t)
+	p.noPass(t, "terminal pass, no commit")
+	commits <- struct{}{}
+	if info := p.next(t); info.Trigger != Commit || info.Seq != 2 {
+		t.Fatalf("after a commit: %+v", info)
+	}
+	commits <- struct{}{}
+	if info := p.next(t); info.Trigger != Commit || info.Seq != 3 {
+		t.Fatalf("after a second commit: %+v", info)
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/statectl/statectl/runner/gitsrc"
 )
 
 // Record is one target's pass, logged as one JSON line.
@@ -42,6 +44,30 @@ type Record struct {
 	// Error is why the target could not run (render error, unreachable,
 	// lock busy); failed states are in FailedStates.
 	Error string `json:"error,omitempty"`
+
+	// Commit is the commit whose trees the pass ran (watch --git), in
+	// full; human output prints its first 12 digits.
+	Commit string `json:"commit,omitempty"`
+	// FailedCommit is a newer commit the pass refused because it failed
+	// to render or compile (FailedCommitError says why); the pass ran
+	// Commit, the last good one, instead (none: nothing ran).
+	FailedCommit      string `json:"failed_commit,omitempty"`
+	FailedCommitError string `json:"failed_commit_error,omitempty"`
+	// GitError is why the last fetch failed: the pass ran the last
+	// commit fetched, and fetches back off.
+	GitError string `json:"git_error,omitempty"`
+	// Pending is the drift the pass found and did not correct (its
+	// states failed, or --test), secrets masked.
+	Pending []Pending `json:"pending,omitempty"`
+}
+
+// Pending is one state's uncorrected difference: its plan's changes
+// ({key: {old, new}}) and comment.
+type Pending struct {
+	ID      string         `json:"id"`
+	Failed  bool           `json:"failed,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+	Changes map[string]any `json:"changes,omitempty"`
 }
 
 // Recorder writes pass records as JSON lines and keeps the Prometheus
@@ -57,6 +83,9 @@ type Recorder struct {
 	failures    *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	duration    *prometheus.HistogramVec
+	commit      *prometheus.GaugeVec
+	refused     *prometheus.CounterVec
+	fetchFails  prometheus.Counter
 
 	started  time.Time
 	lastEnd  time.Time
@@ -64,12 +93,27 @@ type Recorder struct {
 	lastErr  string
 	finished int
 	now      func() time.Time
+
+	// targets is each target's last pass and totals (the status page).
+	targets map[string]*targetStatus
+	// git reports the followed repository (nil: not --git).
+	git func() gitsrc.Status
+	// fetchFailures is the follower's failure count last seen.
+	fetchFailures int
+}
+
+type targetStatus struct {
+	last             Record
+	lastOK           time.Time
+	passes           int
+	drift, corrected int
+	commitLabel      string
 }
 
 // NewRecorder logs to log (nil: no log). Metrics live in their own
 // registry, so several recorders (tests) do not collide.
 func NewRecorder(log io.Writer) *Recorder {
-	r := &Recorder{log: log, reg: prometheus.NewRegistry(), now: time.Now}
+	r := &Recorder{log: log, reg: prometheus.NewRegistry(), now: time.Now, targets: map[string]*targetStatus{}}
 	r.started = r.now()
 	r.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "statectl_passes_total",
@@ -96,8 +140,49 @@ func NewRecorder(log io.Writer) *Recorder {
 		Help:    "Duration of a target's pass.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12), // 50ms .. ~100s
 	}, []string{"target"})
-	r.reg.MustRegister(r.passes, r.drift, r.corrections, r.failures, r.lastSuccess, r.duration)
+	r.commit = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "statectl_commit_info",
+		Help: "The commit whose trees the target's last pass ran (watch --git): 1 for that commit.",
+	}, []string{"target", "commit"})
+	r.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "statectl_commits_refused_total",
+		Help: "Passes that refused a new commit because it failed to render or compile (watch --git).",
+	}, []string{"target"})
+	r.fetchFails = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "statectl_git_fetch_failures_total",
+		Help: "Failed fetches of the followed repository (watch --git).",
+	})
+	r.reg.MustRegister(r.passes, r.drift, r.corrections, r.failures, r.lastSuccess, r.duration, r.commit, r.refused, r.fetchFails)
 	return r
+}
+
+// SetGit makes the recorder report the followed repository (status page,
+// fetch failure counter); status is called at each record and page.
+func (r *Recorder) SetGit(status func() gitsrc.Status) {
+	r.mu.Lock()
+	r.git = status
+	r.mu.Unlock()
+}
+
+// SetClock pins the clock of the status page (tests).
+func (r *Recorder) SetClock(now func() time.Time) {
+	r.mu.Lock()
+	r.now = now
+	r.started = now()
+	r.mu.Unlock()
+}
+
+// syncGit counts the fetch failures seen since the last call.
+func (r *Recorder) syncGit() *gitsrc.Status {
+	if r.git == nil {
+		return nil
+	}
+	st := r.git()
+	if st.Failures > r.fetchFailures {
+		r.fetchFails.Add(float64(st.Failures - r.fetchFailures))
+	}
+	r.fetchFailures = st.Failures
+	return &st
 }
 
 // Add logs rec and updates the metrics.
@@ -118,6 +203,29 @@ func (r *Recorder) Add(rec Record) error {
 	}
 	r.lastEnd, r.lastErr = end, rec.Error
 	r.finished++
+	ts := r.targets[rec.Target]
+	if ts == nil {
+		ts = &targetStatus{}
+		r.targets[rec.Target] = ts
+	}
+	ts.last = rec
+	ts.passes++
+	ts.drift += rec.Drift
+	ts.corrected += rec.Corrected
+	if rec.Outcome == OK.String() {
+		ts.lastOK = end
+	}
+	if rec.Commit != "" && rec.Commit != ts.commitLabel {
+		if ts.commitLabel != "" {
+			r.commit.DeleteLabelValues(rec.Target, ts.commitLabel)
+		}
+		r.commit.WithLabelValues(rec.Target, rec.Commit).Set(1)
+		ts.commitLabel = rec.Commit
+	}
+	if rec.FailedCommit != "" {
+		r.refused.WithLabelValues(rec.Target).Inc()
+	}
+	r.syncGit()
 	if r.log == nil {
 		return nil
 	}
@@ -129,11 +237,12 @@ func (r *Recorder) Add(rec Record) error {
 	return err
 }
 
-// Handler serves /metrics (Prometheus) and /healthz.
+// Handler serves /metrics (Prometheus), /healthz and the status page (/).
 func (r *Recorder) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg}))
 	mux.HandleFunc("/healthz", r.healthz)
+	mux.HandleFunc("/{$}", r.status)
 	return mux
 }
 
