@@ -10,9 +10,10 @@ import (
 	"github.com/statectl/statectl/runner/run"
 )
 
-// applyFleet is apply with --parallel N: the targets' clusters (the
-// roster's cluster field) run up to N at once, each cluster's members in
-// run order (run.RunFleet). A Session is not safe for concurrent use, so
+// applyFleet runs apply's targets. With several clusters (the roster's
+// cluster field) the targets are grouped per cluster, whatever
+// --parallel says, and up to --parallel clusters run at once, each
+// cluster's members in run order (run.RunFleet). A Session is not safe for concurrent use, so
 // every cluster but the first gets its own session; the output is that of
 // a sequential run.
 func (a *app) applyFleet(s *run.Session, expr string, sls []string, view *runView) error {
@@ -20,7 +21,19 @@ func (a *app) applyFleet(s *run.Session, expr string, sls []string, view *runVie
 	if err != nil {
 		return err
 	}
-	groups := run.Clusters(s.Order(targets, sls))
+	ordered := s.Order(targets, sls)
+	groups := run.Clusters(ordered)
+	if len(groups) < 2 {
+		// One cluster (or a roster without cluster fields): stream target
+		// by target, as always.
+		return a.forTargets(ordered, func(t *run.Target) (int, error) {
+			r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
+			if err != nil {
+				return 0, err
+			}
+			return view.add(r)
+		})
+	}
 	sessions := make([]*run.Session, len(groups))
 	for i, g := range groups {
 		if i == 0 {
