@@ -6,7 +6,7 @@ PKGS     := ./runner/...
 LABDIR   ?= $(CURDIR)/.lab
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build plugins test unit fuzz vet fmt-check bench bench-watch demo demo-down deps clean
+.PHONY: all build plugins test unit fuzz vet fmt-check bench bench-watch bench-fleet demo demo-down deps clean
 
 all: build
 
@@ -54,6 +54,10 @@ bench:
 # flags; prints p50/p95 (docs/benchmarks.md, "Watch: detection to correction").
 bench-watch:
 	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkWatchDriftToCorrection$$' -benchtime 1x -timeout 10m ./runner/watch
+
+# Two 3-member clusters formed from scratch, --parallel 1 vs 2 (docs/benchmarks.md, section 8).
+bench-fleet:
+	$(GO) test -count=1 -run '^TestFleetParallel$$' -v -timeout 10m ./runner/cli | grep -E 'formed with|^(ok|FAIL|---)'
 
 # The main job on a local 3-member lab cluster (see README.md).
 demo: deps build

@@ -38,6 +38,7 @@ type options struct {
 	noColor        bool
 	detailed       bool
 	failhard       bool
+	parallel       int // clusters of a fleet roster run at once (apply)
 	timeout        time.Duration
 	config         string
 	showSecrets    bool
@@ -105,6 +106,7 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.noColor, "no-color", false, "never colour human output (it is only coloured on a terminal anyway)")
 	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 3 when states succeeded and changed (or, with --test, would change)")
 	fs.BoolVar(&o.failhard, "failhard", false, "stop a target's run at the first failed state")
+	fs.IntVar(&o.parallel, "parallel", 1, "apply: run up to `N` clusters of a fleet roster at once (members of one cluster always in turn)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "time limit for each state's plan+apply, e.g. 2m (0: none; a state's own timeout: wins)")
 	fs.BoolVar(&o.showSecrets, "show-secrets", false, "statectl pillar: print values of password/secret/token keys instead of ******")
 	fs.BoolVar(&o.offline, "offline", false, "do not contact incusd for grains (render, pillar and grains of a CI check)")

@@ -52,13 +52,7 @@ func (a *app) apply(args []string) error {
 	}
 	defer s.Close()
 	view := a.runView(format, opts)
-	err = a.eachRun(s, expr, sls, func(t *run.Target) (int, error) {
-		r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
-		if err != nil {
-			return 0, err
-		}
-		return view.add(r)
-	})
+	err = a.applyFleet(s, expr, sls, view)
 	if werr := view.flush(); werr != nil {
 		return werr
 	}

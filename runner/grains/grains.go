@@ -36,6 +36,10 @@ func For(name string, entry *roster.Entry, core map[string]any, extra ...map[str
 	out := map[string]any{}
 	layers := append([]map[string]any{core}, extra...)
 	if entry != nil {
+		if entry.Cluster != "" {
+			// The roster's cluster field; a custom grain of the same name wins.
+			layers = append(layers, map[string]any{"cluster": entry.Cluster})
+		}
 		layers = append(layers, entry.Grains)
 	}
 	for _, l := range layers {

@@ -254,3 +254,17 @@ func TestPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestForCluster(t *testing.T) {
+	e := &roster.Entry{Cluster: "east"}
+	if g := For("n1", e, nil); g["cluster"] != "east" {
+		t.Errorf("cluster grain = %v, want east", g["cluster"])
+	}
+	e.Grains = map[string]any{"cluster": "custom"}
+	if g := For("n1", e, nil); g["cluster"] != "custom" {
+		t.Errorf("custom cluster grain = %v, want custom (custom grains win)", g["cluster"])
+	}
+	if g := For("n1", &roster.Entry{}, nil); g["cluster"] != nil {
+		t.Errorf("no cluster field: grain = %v, want none", g["cluster"])
+	}
+}

@@ -28,6 +28,10 @@ type Entry struct {
 	ClientCert string   `yaml:"client_cert,omitempty" json:"client_cert,omitempty"`
 	ClientKey  string   `yaml:"client_key,omitempty" json:"client_key,omitempty"`
 	ServerCert string   `yaml:"server_cert,omitempty" json:"server_cert,omitempty"`
+	// Cluster names the cluster the target belongs to in a fleet roster:
+	// targets of different clusters may run concurrently (--parallel),
+	// those of one cluster never do. Also the target's `cluster` grain.
+	Cluster string `yaml:"cluster,omitempty" json:"cluster,omitempty"`
 	// Grains are custom grains; they override core grains.
 	Grains map[string]any `yaml:"grains,omitempty" json:"grains,omitempty"`
 	// GrainsOrder is the key order of Grains in the roster file, so
@@ -103,7 +107,7 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true}
+var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true, "cluster": true}
 
 // decodeStrict checks each key's shape before decoding, so a mistake is
 // reported with its line and in the roster's terms rather than as a Go
@@ -112,7 +116,7 @@ func decodeStrict(n *yaml.Node, e *Entry) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !knownKeys[k.Value] {
-			return fmt.Errorf("line %d: unknown key %q (known: addresses, client_cert, client_key, grains, server_cert, socket, url)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (known: addresses, client_cert, client_key, cluster, grains, server_cert, socket, url)", k.Line, k.Value)
 		}
 		if err := checkField(k.Value, v); err != nil {
 			return fmt.Errorf("line %d: %w", v.Line, err)

@@ -84,3 +84,18 @@ node2:
 		t.Errorf("node2 without grains has order %+v", n2.GrainsOrder)
 	}
 }
+
+func TestCluster(t *testing.T) {
+	r, err := Parse("roster.yaml", []byte("a1:\n  cluster: a\nb1:\n  cluster: b\nc1:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a1": "a", "b1": "b", "c1": ""} {
+		if e, _ := r.Get(name); e.Cluster != want {
+			t.Errorf("%s cluster = %q, want %q", name, e.Cluster, want)
+		}
+	}
+	if _, err := Parse("roster.yaml", []byte("a1:\n  cluster: [a]\n")); err == nil || !strings.Contains(err.Error(), "line 2: cluster must be a string") {
+		t.Errorf("cluster as a list: err = %v", err)
+	}
+}
