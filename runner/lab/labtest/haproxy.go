@@ -28,6 +28,10 @@ func StartHAProxy(t testing.TB, backends []string, o HAProxyOptions) string {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
+		// Debian installs it in /usr/sbin, often not in a user's PATH.
+		bin, err = exec.LookPath("/usr/sbin/haproxy")
+	}
+	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("haproxy test needs haproxy (scripts/install-deps.sh): %v", err)
 		}
