@@ -23,8 +23,10 @@ import (
 
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
+	"golang.org/x/oauth2"
 
 	"github.com/statectl/statectl/runner/roster"
+	"github.com/statectl/statectl/runner/secret"
 )
 
 // Default timeouts.
@@ -48,6 +50,9 @@ type Options struct {
 	// $INCUS_CONF, else ~/.config/incus): default client certificate and
 	// remotes.
 	ConfigDir string
+	// Secrets, if set, receives the OIDC tokens read or refreshed, so
+	// nothing the run prints or saves can show them.
+	Secrets *secret.Set
 	// UserAgent is sent with every request (default "statectl").
 	UserAgent string
 }
@@ -195,7 +200,10 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 			}
 		}
 	} else {
-		var pin *x509.Certificate
+		var (
+			pin  *x509.Certificate
+			auth *oidcAuth
+		)
 		args := &incus.ConnectionArgs{
 			HTTPClient:    hc,
 			UserAgent:     opts.UserAgent,
@@ -206,10 +214,24 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 				}
 				inner.DialTLSContext = tlsDialer(inner.TLSClientConfig, opts.ConnectTimeout)
 				tr = newTransport(inner, opts.Counter, opts.ConnectTimeout)
+				if auth != nil {
+					auth.next, auth.inner = tr, inner
+					return auth
+				}
 				return tr
 			},
 		}
-		if err = t.creds.load(args); err == nil {
+		if t.creds.oidc {
+			var tokens *oidcTokens
+			if tokens, err = loadOIDCTokens(t.creds.oidcTokens, opts.Secrets); err == nil {
+				auth = &oidcAuth{file: t.creds.oidcTokens, secrets: opts.Secrets, timeout: opts.ConnectTimeout, tokens: tokens}
+				// The client's own copy: it only sets the header, which
+				// oidcAuth replaces with the current token.
+				args.AuthType, args.OIDCTokens = "oidc", &oidcTokens{Token: &oauth2.Token{}}
+			}
+		}
+		if err != nil {
+		} else if err = t.creds.load(args); err == nil {
 			if pin, err = parsePin(args.TLSServerCert); err == nil {
 				srv, err = incus.ConnectIncusWithContext(base, ep.url, args)
 			}
@@ -240,6 +262,9 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 	tr.timeout.Store(int64(opts.RequestTimeout))
 	if ep.socket == "" && info.Auth != "trusted" {
 		cancel()
+		if t.creds.oidc {
+			return nil, fmt.Errorf("the server does not trust the OIDC identity (auth %q, methods %v): is oidc.issuer set on the server?", info.Auth, info.AuthMethods)
+		}
 		return nil, t.creds.untrustedErr()
 	}
 	if t.project != "" {
@@ -252,6 +277,9 @@ func dial(ctx context.Context, t *target, ep endpoint, opts Options) (*Conn, err
 // and their contents never appear in errors.
 type creds struct {
 	clientCert, clientKey, serverCert string
+	// oidc: authenticate with OIDC tokens from oidcTokens (see oidcAuth).
+	oidc       bool
+	oidcTokens string
 	// defaulted: the client certificate came from the incus CLI config.
 	defaulted bool
 }

@@ -105,6 +105,13 @@ node3:
 node4:
   url: https://10.0.0.9
   client_cert: only.crt
+node5:
+  url: 10.0.0.5
+  auth_type: oidc
+  oidc_tokens: tokens/node5.json
+node6:
+  url: 10.0.0.6
+  auth_type: saml
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +135,11 @@ node4:
 		{name: "local", endpoints: []string{"unix://" + DefaultSocket()},
 			creds: creds{clientCert: filepath.Join(conf, "client.crt"), clientKey: filepath.Join(conf, "client.key"), defaulted: true}},
 		{name: "images", wantErr: `protocol "simplestreams" (an image server)`},
-		{name: "sso", wantErr: `auth_type "oidc"`},
+		{name: "sso", endpoints: []string{"https://10.1.0.6:8443"},
+			creds: creds{oidc: true, oidcTokens: filepath.Join(conf, "oidctokens/sso.json")}},
+		{name: "node5", endpoints: []string{"https://10.0.0.5:8443"},
+			creds: creds{oidc: true, oidcTokens: filepath.Join(etc, "tokens/node5.json")}},
+		{name: "node6", wantErr: `auth_type "saml": want tls or oidc`},
 		{name: "ghost", wantErr: "not in roster " + rosterFile + " and not an incus remote in " + filepath.Join(conf, "config.yml")},
 	}
 	for _, tt := range tests {

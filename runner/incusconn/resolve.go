@@ -114,6 +114,20 @@ func fromEntry(rosterFile, name string, e *roster.Entry, configDir string) (*tar
 	if len(t.endpoints) == 0 {
 		return nil, fmt.Errorf("failed to connect to %s: roster %s: the entry has neither socket nor url", name, rosterFile)
 	}
+	switch e.AuthType {
+	case "", "tls":
+	case "oidc":
+		if e.Socket != "" {
+			return nil, fmt.Errorf("failed to connect to %s: roster %s: auth_type oidc needs a url (the unix socket needs no authentication)", name, rosterFile)
+		}
+		t.creds = creds{oidc: true, oidcTokens: path(e.OIDCTokens), serverCert: path(e.ServerCert)}
+		if t.creds.oidcTokens == "" {
+			t.creds.oidcTokens = filepath.Join(configDir, "oidctokens", name+".json")
+		}
+		return t, nil
+	default:
+		return nil, fmt.Errorf("failed to connect to %s: roster %s: auth_type %q: want tls or oidc", name, rosterFile, e.AuthType)
+	}
 	if (e.ClientCert == "") != (e.ClientKey == "") {
 		return nil, fmt.Errorf("failed to connect to %s: roster %s: client_cert and client_key must be given together", name, rosterFile)
 	}
@@ -223,15 +237,20 @@ func fromRemote(name string, r cliRemote, configDir string) (*target, error) {
 	if r.Protocol != "" && r.Protocol != "incus" {
 		return nil, fmt.Errorf("failed to connect to %s: incus remote %s uses protocol %q (an image server), not incus", name, name, r.Protocol)
 	}
-	if r.AuthType != "" && r.AuthType != "tls" {
-		return nil, fmt.Errorf("failed to connect to %s: incus remote %s uses auth_type %q; statectl supports tls only", name, name, r.AuthType)
+	if r.AuthType != "" && r.AuthType != "tls" && r.AuthType != "oidc" {
+		return nil, fmt.Errorf("failed to connect to %s: incus remote %s uses auth_type %q; statectl supports tls and oidc", name, name, r.AuthType)
 	}
 	ep, err := parseEndpoint(r.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("failed to connect to %s: incus remote %s: %w", name, name, err)
 	}
 	t := &target{name: name, endpoints: []endpoint{ep}, project: r.Project}
-	t.creds.clientCert, t.creds.clientKey, t.creds.defaulted = defaultClientCert(configDir)
+	if r.AuthType == "oidc" {
+		// The token file the incus CLI keeps for this remote.
+		t.creds = creds{oidc: true, oidcTokens: filepath.Join(configDir, "oidctokens", name+".json")}
+	} else {
+		t.creds.clientCert, t.creds.clientKey, t.creds.defaulted = defaultClientCert(configDir)
+	}
 	if sc := filepath.Join(configDir, "servercerts", name+".crt"); fileExists(sc) {
 		t.creds.serverCert = sc
 	}

@@ -32,6 +32,12 @@ type Entry struct {
 	// targets of different clusters may run concurrently (--parallel),
 	// those of one cluster never do. Also the target's `cluster` grain.
 	Cluster string `yaml:"cluster,omitempty" json:"cluster,omitempty"`
+	// AuthType is "tls" (default: client certificates) or "oidc".
+	AuthType string `yaml:"auth_type,omitempty" json:"auth_type,omitempty"`
+	// OIDCTokens is the OIDC token file (the incus CLI's format, as in
+	// its oidctokens/REMOTE.json); it may hold only a refresh_token.
+	// statectl rewrites it after a refresh.
+	OIDCTokens string `yaml:"oidc_tokens,omitempty" json:"oidc_tokens,omitempty"`
 	// Grains are custom grains; they override core grains.
 	Grains map[string]any `yaml:"grains,omitempty" json:"grains,omitempty"`
 	// GrainsOrder is the key order of Grains in the roster file, so
@@ -107,7 +113,7 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true, "cluster": true}
+var knownKeys = map[string]bool{"socket": true, "url": true, "addresses": true, "client_cert": true, "client_key": true, "server_cert": true, "grains": true, "cluster": true, "auth_type": true, "oidc_tokens": true}
 
 // decodeStrict checks each key's shape before decoding, so a mistake is
 // reported with its line and in the roster's terms rather than as a Go
@@ -116,7 +122,7 @@ func decodeStrict(n *yaml.Node, e *Entry) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !knownKeys[k.Value] {
-			return fmt.Errorf("line %d: unknown key %q (known: addresses, client_cert, client_key, cluster, grains, server_cert, socket, url)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown key %q (known: addresses, auth_type, client_cert, client_key, cluster, grains, oidc_tokens, server_cert, socket, url)", k.Line, k.Value)
 		}
 		if err := checkField(k.Value, v); err != nil {
 			return fmt.Errorf("line %d: %w", v.Line, err)
@@ -204,6 +210,12 @@ func (e *Entry) Connection() map[string]any {
 	}
 	if e.ServerCert != "" {
 		m["server_cert"] = e.ServerCert
+	}
+	if e.AuthType != "" {
+		m["auth_type"] = e.AuthType
+	}
+	if e.OIDCTokens != "" {
+		m["oidc_tokens"] = e.OIDCTokens
 	}
 	return m
 }

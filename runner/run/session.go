@@ -105,7 +105,11 @@ func Open(ctx context.Context, cfg Config) *Session {
 		r = &roster.Roster{File: cfg.Roster, Entries: map[string]*roster.Entry{}}
 	}
 	s.roster, s.rosterErr = r, err
-	s.pool = incusconn.NewPool(r, incusconn.Options{Counter: cfg.Counter})
+	opts := incusconn.Options{Counter: cfg.Counter}
+	if cfg.Secrets != nil {
+		opts.Secrets = &cfg.Secrets.Set // OIDC tokens are masked like pillar secrets
+	}
+	s.pool = incusconn.NewPool(r, opts)
 	s.reg = module.NewRegistry(testmod.New(), incus.NewWithPool(r, s.pool), cmd.New())
 	if cfg.Plugins != nil {
 		s.reg.SetResolver(cfg.Plugins)

@@ -192,6 +192,12 @@ func planSettings(ctx context.Context, m *Module, c *call) (*module.Plan, error)
 	p := &module.Plan{Comment: comment}
 	if len(changes) > 0 {
 		p.Changes = changes
+		// Pin apply's read and PUT to the member that answered this read:
+		// behind a load balancer each request may reach another member,
+		// whose member-local keys and ETag differ from this one's.
+		if member == "" && info.clustered && joinNote == "" {
+			member = info.name
+		}
 		p.Private = encodePrivate(settingsPrivate{Member: member, ETag: info.etag})
 	}
 	return p, nil
@@ -206,6 +212,10 @@ func applySettings(ctx context.Context, m *Module, c *call, p *module.Plan) (*mo
 	view, _, label, err := m.settingsView(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	if priv.Member != "" {
+		// The member whose ETag the plan recorded (see planSettings).
+		view = view.UseTarget(priv.Member)
 	}
 	info, err := readServer(view)
 	if err != nil {

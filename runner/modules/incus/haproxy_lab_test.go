@@ -1,0 +1,122 @@
+package incus_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/statectl/statectl/runner/incusconn"
+	"github.com/statectl/statectl/runner/lab/labtest"
+	"github.com/statectl/statectl/runner/module"
+	"github.com/statectl/statectl/runner/roster"
+)
+
+// Through haproxy (TCP, round-robin per connection) each request may land
+// on another member. settings_present used to GET /1.0 on one member and
+// PUT on another, failing with "Changing cluster.https_address is
+// currently not supported" or a stale ETag; apply now pins both to the
+// member that answered the plan's read.
+func TestSettingsThroughHAProxy(t *testing.T) {
+	l := labtest.Start(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatalf("failed to cluster the lab: %v", err)
+	}
+	var backends []string
+	for _, m := range l.Members {
+		backends = append(backends, m.Address)
+	}
+	lb := labtest.StartHAProxy(t, backends, labtest.HAProxyOptions{})
+	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
+		"lb": {Name: "lb", URL: "https://" + lb, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert},
+	}}
+	e := &env{t: t, lab: l, roster: r}
+	e.mod = e.newModule()
+
+	// Several passes: with three members round-robin, a single pass could
+	// land GET and PUT on one member by chance.
+	for _, v := range []string{"7", "8", "9", "11"} {
+		e.mustApply(e.newModule(), mkcall("lb", "settings_present", "lb-settings", map[string]any{
+			"config": map[string]any{"images.remote_cache_expiry": v},
+		}))
+	}
+	e.mustConverged(e.newModule(), mkcall("lb", "settings_present", "lb-settings", map[string]any{
+		"config": map[string]any{"images.remote_cache_expiry": "11"},
+	}))
+	if srv, _, err := e.client("node2").GetServer(); err != nil || srv.Config["images.remote_cache_expiry"] != "11" {
+		t.Fatalf("node2 does not have the value written through haproxy: %v", err)
+	}
+}
+
+// A converged pass with one member frozen, under the two patterns the
+// seed names: haproxy with the PROXY protocol and health checks (the
+// frozen member is routed around once its checks fail), and a roster
+// address list whose first address is the frozen member (the client waits
+// out the connect timeout, like DNS round-robin). The figures go to
+// docs/benchmarks.md.
+func TestFrozenMemberThroughHAProxyAndAddressList(t *testing.T) {
+	l := labtest.Start(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatalf("failed to cluster the lab: %v", err)
+	}
+	var backends []string
+	for _, m := range l.Members {
+		backends = append(backends, m.Address)
+		// Trust haproxy's PROXY header (sent from 127.0.0.1); set on
+		// each member in case the key is member-local.
+		c := labtest.Client(t, l, m.Name)
+		srv, _, err := c.GetServer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Config["core.https_trusted_proxy"] = "127.0.0.1"
+		if err := c.UpdateServer(srv.Writable(), ""); err != nil {
+			t.Fatalf("failed to set core.https_trusted_proxy on %s: %v", m.Name, err)
+		}
+	}
+	lb := labtest.StartHAProxy(t, backends, labtest.HAProxyOptions{ProxyProtocol: true})
+	n1, _ := l.Member("node1")
+	n2, _ := l.Member("node2")
+	n3, _ := l.Member("node3")
+	entry := func(name, url string, more ...string) *roster.Entry {
+		return &roster.Entry{Name: name, URL: url, Addresses: more, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert}
+	}
+	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
+		"lb":   entry("lb", "https://"+lb),
+		"list": entry("list", n2.URL(), n1.URL(), n3.URL()),
+	}}
+	e := &env{t: t, lab: l, roster: r}
+	e.mod = e.newModule()
+	settings := func(target string) *module.Call {
+		return mkcall(target, "settings_present", target+"-settings", map[string]any{
+			"config": map[string]any{"images.remote_cache_expiry": "12"},
+		})
+	}
+	// Through haproxy with the PROXY protocol: apply, then a no-op re-apply.
+	e.mustApply(e.newModule(), settings("lb"))
+	e.mustConverged(e.newModule(), settings("lb"))
+
+	labtest.Freeze(t, l, "node2")
+	// fall 2 x inter 200ms: haproxy marks node2 down well within 2s.
+	time.Sleep(2 * time.Second)
+	pass := func(target string) time.Duration {
+		start := time.Now()
+		for i := 0; i < 3; i++ { // round-robin: every member gets its turn
+			e.mustConverged(e.newModule(), settings(target))
+		}
+		return time.Since(start) / 3
+	}
+	viaLB := pass("lb")
+	viaList := pass("list")
+	t.Logf("converged pass with node2 frozen: haproxy %s, address list (node2 first, connect timeout %s) %s",
+		viaLB.Round(time.Millisecond), incusconn.DefaultConnectTimeout, viaList.Round(time.Millisecond))
+	if viaLB >= incusconn.DefaultConnectTimeout {
+		t.Errorf("haproxy did not route around the frozen member: a pass took %s", viaLB)
+	}
+	if viaList < incusconn.DefaultConnectTimeout {
+		t.Errorf("address list pass took %s, less than the connect timeout: was node2 tried first?", viaList)
+	}
+}
