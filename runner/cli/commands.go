@@ -52,7 +52,11 @@ func (a *app) apply(args []string) error {
 	}
 	defer s.Close()
 	view := a.runView(format, opts)
-	err = a.eachRun(s, expr, sls, func(t *run.Target) (int, error) {
+	each := a.eachRun
+	if a.opts.batch.size != "" {
+		each = a.batchRun
+	}
+	err = each(s, expr, sls, func(t *run.Target) (int, error) {
 		r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
 		if err != nil {
 			return 0, err
