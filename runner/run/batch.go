@@ -117,3 +117,16 @@ func (s *Session) gateOnce(ctx context.Context, names []string) (string, bool) {
 	}
 	return "", false
 }
+
+// GateNames are the targets the health gate can read the cluster through:
+// those with an Incus daemon (an incus CLI remote, or a roster entry with
+// a socket or URL). None: the targets are not Incus members, no gate.
+func GateNames(targets []*Target) []string {
+	var names []string
+	for _, t := range targets {
+		if t.Entry == nil || t.Entry.Socket != "" || t.Entry.URL != "" {
+			names = append(names, t.Name)
+		}
+	}
+	return names
+}
