@@ -179,6 +179,7 @@ func TestRollingMaintenance(t *testing.T) {
 		t.Logf("%s: not Online for %s as the client saw it", n, inMaint[n].Round(time.Millisecond))
 	}
 	t.Logf("client reads: %d, failed: %d", reads, failed)
+	t.Logf("state durations:\n%s", stateDurations(r.stdout))
 	if failed > 0 {
 		t.Errorf("%d of %d reads through members not in maintenance failed: %s", failed, reads, strings.Join(failures, "; "))
 	}
@@ -215,4 +216,20 @@ func TestRollingBatchFails(t *testing.T) {
 	if got["node1"] != "Online" || got["node2"] != "Evacuated" || got["node3"] != "Online" {
 		t.Errorf("members after the failed run: %v (want node1 restored, node2 evacuated, node3 untouched)", got)
 	}
+}
+
+// stateDurations lists "ID: duration" from a human apply output.
+func stateDurations(out string) string {
+	var b strings.Builder
+	id := ""
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "ID: "); ok {
+			id = v
+		}
+		if v, ok := strings.CutPrefix(line, "Duration: "); ok && id != "" {
+			fmt.Fprintf(&b, "  %s: %s\n", id, v)
+		}
+	}
+	return b.String()
 }

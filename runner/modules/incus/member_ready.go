@@ -9,10 +9,20 @@ import (
 	"github.com/lxc/incus/v6/shared/api"
 )
 
-// notReady is Incus's answer to an evacuate or restore sent to a member
-// that was just restarted and has not yet connected its event listeners
-// to the other members (cluster.EventListenerWait): it passes in seconds.
-const notReady = "Server isn't ready yet"
+// notReady are Incus's answers to an evacuate or restore forwarded to a
+// member that was just restarted, while the member forwarding it has no
+// event connection with it yet (cluster.EventListenerWait, which gives up
+// after 10s): they pass once the event connection is back.
+var notReady = []string{"Server isn't ready yet", "Missing event connection with target cluster member"}
+
+func isNotReady(err error) bool {
+	for _, m := range notReady {
+		if strings.Contains(err.Error(), m) {
+			return true
+		}
+	}
+	return false
+}
 
 // readyPoll is the time between two tries while the member is not ready.
 var readyPoll = time.Second
@@ -22,7 +32,7 @@ var readyPoll = time.Second
 func postMaint(ctx context.Context, s incus.InstanceServer, name string, req api.ClusterMemberStatePost) (incus.Operation, error) {
 	for {
 		op, err := s.UpdateClusterMemberState(name, req)
-		if err == nil || !strings.Contains(err.Error(), notReady) {
+		if err == nil || !isNotReady(err) {
 			return op, err
 		}
 		select {
