@@ -6,7 +6,7 @@ PKGS     := ./runner/...
 LABDIR   ?= $(CURDIR)/.lab
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build plugins test unit fuzz vet fmt-check bench bench-watch bench-fleet demo demo-down deps clean
+.PHONY: all build plugins test unit fuzz vet fmt-check bench bench-watch bench-fleet bench-rolling demo demo-down deps clean
 
 all: build
 
@@ -58,6 +58,13 @@ bench-watch:
 # Two 3-member clusters formed from scratch, --parallel 1 vs 2 (docs/benchmarks.md, section 8).
 bench-fleet:
 	$(GO) test -count=1 -run '^TestFleetParallel$$' -v -timeout 10m ./runner/cli | grep -E 'formed with|^(ok|FAIL|---)'
+
+# Rolling maintenance: incus.maintenance --batch 1 on a 3-member lab with
+# statectl lab restart as the command, a client reading all along; prints
+# time per member and failed reads (docs/benchmarks.md, "Rolling maintenance").
+bench-rolling:
+	CI=true $(GO) test -count=1 -v -run '^TestRollingMaintenance$$' -timeout 10m ./runner/cli | \
+	  grep -E 'rolling_lab_test|statectl: batch|^  +incus-|^(--- |ok|FAIL)'
 
 # The main job on a local 3-member lab cluster (see README.md).
 demo: deps build

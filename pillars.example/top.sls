@@ -17,3 +17,5 @@ base:
   'G@incus_scenario:shared':
     - basic
     - shared
+  'G@incus_scenario:maintenance':
+    - maintenance

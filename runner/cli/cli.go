@@ -44,6 +44,7 @@ type options struct {
 	showSecrets    bool
 	offline        bool
 	help           bool
+	batch          batchOptions // statectl apply --batch (batch.go)
 	// lab subcommand
 	labDir     string
 	labMembers int
@@ -116,6 +117,7 @@ func newFlags(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.labPrefix, "prefix", "127.0.0", "lab address `PREFIX`, three octets of 127.0.0.0/8: node1 listens on PREFIX.11 (statectl lab up)")
 	addRunFlags(fs, o)
 	addGitFlags(fs, &o.git)
+	addBatchFlags(fs, &o.batch)
 	fs.Var(&o.logLevel, "log-level", "plugin log `LEVEL` on stderr: trace, debug, info, warn, error or off")
 	fs.BoolVarP(&o.help, "help", "h", false, "show help")
 	return fs

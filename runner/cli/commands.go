@@ -52,7 +52,19 @@ func (a *app) apply(args []string) error {
 	}
 	defer s.Close()
 	view := a.runView(format, opts)
-	err = a.applyFleet(s, expr, sls, view)
+	if a.opts.batch.size != "" {
+		// Rolling runs go one batch at a time across the whole selection;
+		// --parallel is refused with --batch (see checkBatchFlags).
+		err = a.batchRun(s, expr, sls, func(t *run.Target) (int, error) {
+			r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
+			if err != nil {
+				return 0, err
+			}
+			return view.add(r)
+		})
+	} else {
+		err = a.applyFleet(s, expr, sls, view)
+	}
 	if werr := view.flush(); werr != nil {
 		return werr
 	}

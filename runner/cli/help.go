@@ -61,6 +61,14 @@ Runs on one target are serialised by a lock (--lock-dir); a second run
 fails with "another run is in progress" unless --lock-timeout lets it wait.
 --plan FILE applies a plan saved by 'statectl plan', refusing a stale one.
 
+--batch N|N% (-b, --batch-size) runs the targets N (or N% of them) at a
+time; between batches a health gate waits, at most --batch-gate-timeout
+(default 5m), until every Incus member is Online, none is evacuating,
+restoring or Blocked by an upgrade and the database has its voters
+(--batch-wait pauses before it). The run stops at the first batch with a
+failure and names the targets not touched (e.g. statectl apply '*'
+incus.maintenance --batch 1: a rolling update, see docs/guide.md).
+
 Exit codes: 0 ok; 1 usage, render or compile error (nothing ran); 2 a state
 failed; 3 with --detailed-exitcode: succeeded and changed (or would change);
 5 the pillar failed to render. With several targets the worst code wins

@@ -14,6 +14,11 @@
     - incus-cluster-member-ID (cluster_member_absent) instead when its entry
       says `absent: true` (`force: true` passes --force): it is removed
       through the other members, so this works when its own daemon is gone.
+    - incus-cluster-maintenance-ID when its entry has `maintenance`: true
+      keeps it evacuated (cluster_member_evacuated), false restored
+      (cluster_member_restored); without the key evacuation is not
+      managed, so a watch loop never undoes a hand-run evacuation (the
+      rolling procedure is incus/maintenance.sls).
   Other members are left to their own runs, so `statectl apply node2
   incus.cluster` touches node2's membership only. Members marked absent are
   never joined through.
@@ -94,6 +99,25 @@ incus-cluster-member-{{ id }}:
 {%-   if incus.bootstrap == id %}
     - require:
       - incus: incus-cluster-bootstrap
+{%-   endif %}
+{%-   if spec.get('maintenance') is not none %}
+{%-     set maint = incus.maintenance %}
+incus-cluster-maintenance-{{ id }}:
+{%-     if spec.maintenance %}
+  incus.cluster_member_evacuated:
+    - name: {{ id|tojson }}
+{%-       if maint.get('mode') %}
+    - mode: {{ maint.mode|tojson }}
+{%-       endif %}
+{%-     else %}
+  incus.cluster_member_restored:
+    - name: {{ id|tojson }}
+{%-     endif %}
+{%-     if maint.get('wait') %}
+    - wait: {{ maint.wait|tojson }}
+{%-     endif %}
+    - require:
+      - incus: incus-cluster-member-{{ id }}
 {%-   endif %}
 {%-   endif %}
 {%- endif %}

@@ -202,12 +202,12 @@ func applyMaint(evacuate bool) func(ctx context.Context, m *Module, c *call, p *
 		if err != nil {
 			return nil, err
 		}
-		op, err := s.UpdateClusterMemberState(c.Name, api.ClusterMemberStatePost{Action: action, Mode: args.mode})
+		wctx, cancel := context.WithTimeout(ctx, args.wait)
+		defer cancel()
+		op, err := postMaint(wctx, s, c.Name, api.ClusterMemberStatePost{Action: action, Mode: args.mode})
 		if err != nil {
 			return nil, fmt.Errorf("failed to %s cluster member %s: %w", action, c.Name, err)
 		}
-		wctx, cancel := context.WithTimeout(ctx, args.wait)
-		defer cancel()
 		if err := waitOp(wctx, s, op); err != nil {
 			if wctx.Err() != nil && ctx.Err() == nil {
 				return &module.Outcome{Failed: true, Comment: fmt.Sprintf(

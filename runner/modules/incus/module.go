@@ -97,6 +97,7 @@ func functions() []*function {
 		networkAbsent,
 		clusterMemberEvacuated,
 		clusterMemberRestored,
+		clusterMemberOnline,
 		clusterGroupPresent,
 		clusterGroupAbsent,
 		clusterCert,

@@ -39,7 +39,7 @@ var pillarTypos = []struct {
 	{"network field", "incus:\n  networks:\n    br0: {network_tpye: bridge}\n",
 		"unknown pillar key incus:networks:br0:network_tpye (did you mean incus:networks:br0:network_type?)"},
 	{"far off", "incus:\n  zzz: 1\n",
-		"unknown pillar key incus:zzz; the incus states read incus:{server_settings, cluster_members, cluster, storage_pools, networks}"},
+		"unknown pillar key incus:zzz; the incus states read incus:{server_settings, cluster_members, cluster, storage_pools, networks, maintenance}"},
 	{"not a mapping", "incus: [a]\n", "pillar key incus must be a mapping of server_settings"},
 }
 

@@ -39,6 +39,7 @@ func TestShippedStates(t *testing.T) {
 		{"hybrid", []string{"compute-01", "storage-01", "network-01"}, []string{"10.0.1.101", "10.0.1.111", "10.0.1.121"}},
 		{"grains", []string{"incus-node1", "incus-node2", "incus-node4"}, []string{"10.1.0.11", "10.1.0.12", "10.1.0.14"}},
 		{"shared", []string{"node1", "node2"}, []string{"192.168.1.101", "192.168.1.102"}},
+		{"maintenance", []string{"node1", "node2", "node3"}, []string{"192.168.1.101", "192.168.1.102", "192.168.1.103"}},
 	}
 	for _, tc := range cases {
 		for i, id := range tc.ids {
@@ -47,46 +48,55 @@ func TestShippedStates(t *testing.T) {
 					"id": id, "incus_scenario": tc.scenario,
 					"ipv4": []any{tc.ips[i], "127.0.0.1"},
 				}
-				pil, err := pillar.Compile(filepath.Join(repo, "pillars.example"), id, grains, nil)
-				if err != nil {
-					t.Fatalf("pillar: %v", err)
-				}
-				c, err := compile.SLS(compile.Options{
-					Root:     filepath.Join(repo, "states"),
-					Target:   &target.Subject{ID: id, Grains: grains, Pillar: pil},
-					Registry: reg,
-				}, "incus")
-				if err != nil {
-					t.Fatalf("compile: %v", err)
-				}
-				var b strings.Builder
-				for _, s := range c.States {
-					_, spec, _ := reg.Func(s.Module, s.Function)
-					fmt.Fprintf(&b, "%s: %s.%s\n", s.ID, s.Module, s.Function)
-					keys := make([]string, 0, len(s.Args))
-					for k := range s.Args {
-						keys = append(keys, k)
-					}
-					sort.Strings(keys)
-					for _, k := range keys {
-						v := s.Args[k]
-						if a, ok := spec.Arg(k); ok && a.Secret {
-							v = "<secret>"
-						}
-						if cfg, ok := v.(map[string]any); ok {
-							v = maskPasswords(cfg)
-						}
-						var data strings.Builder
-						enc := json.NewEncoder(&data)
-						enc.SetEscapeHTML(false)
-						_ = enc.Encode(v)
-						fmt.Fprintf(&b, "  %s: %s", k, data.String())
-					}
-				}
-				golden(t, filepath.Join(repo, "testdata", "incus", "states", tc.scenario+"_"+id+".golden"), b.String())
+				got := renderShipped(t, reg, id, grains, "incus")
+				golden(t, filepath.Join(repo, "testdata", "incus", "states", tc.scenario+"_"+id+".golden"), got)
 			})
 		}
 	}
+}
+
+// renderShipped compiles the shipped SLS sls for target id, validating each
+// state against the module offline, and prints the states and their
+// arguments (secrets masked) for a golden file.
+func renderShipped(t *testing.T, reg *module.Registry, id string, grains map[string]any, sls string) string {
+	t.Helper()
+	pil, err := pillar.Compile(filepath.Join(repo, "pillars.example"), id, grains, nil)
+	if err != nil {
+		t.Fatalf("pillar: %v", err)
+	}
+	c, err := compile.SLS(compile.Options{
+		Root:     filepath.Join(repo, "states"),
+		Target:   &target.Subject{ID: id, Grains: grains, Pillar: pil},
+		Registry: reg,
+	}, sls)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	var b strings.Builder
+	for _, s := range c.States {
+		_, spec, _ := reg.Func(s.Module, s.Function)
+		fmt.Fprintf(&b, "%s: %s.%s\n", s.ID, s.Module, s.Function)
+		keys := make([]string, 0, len(s.Args))
+		for k := range s.Args {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := s.Args[k]
+			if a, ok := spec.Arg(k); ok && a.Secret {
+				v = "<secret>"
+			}
+			if cfg, ok := v.(map[string]any); ok {
+				v = maskPasswords(cfg)
+			}
+			var data strings.Builder
+			enc := json.NewEncoder(&data)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(v)
+			fmt.Fprintf(&b, "  %s: %s", k, data.String())
+		}
+	}
+	return b.String()
 }
 
 func golden(t *testing.T, path, got string) {
