@@ -409,7 +409,7 @@ func (w *watcher) syncListeners(r *roster.Roster, names []string) {
 		w.listeners[name] = cancel
 		l := &watch.Listener{
 			Sources: watch.ClusterSources(func() (*roster.Roster, error) { return roster.Load(rosterFile) }, name,
-				incusconn.Options{ConnectTimeout: preflightTimeout, RequestTimeout: preflightTimeout}),
+				incusconn.Options{ConnectTimeout: preflightTimeout, RequestTimeout: preflightTimeout, Secrets: &w.a.secrets.Set}),
 			MaxBackoff: w.a.opts.interval,
 			Liveness:   w.a.opts.eventTimeout,
 			Notify: func(n watch.Notice) {
