@@ -18,7 +18,7 @@ import (
 	"github.com/statectl/statectl/runner/roster"
 )
 
-// incusLab is a 3-member lab clustered by the shipped states (the seed
+// incusLab is a lab (3 members unless said) clustered by the shipped states (the seed
 // flow), with the statectl flags that point at it.
 type incusLab struct {
 	lab    *lab.Lab
@@ -37,13 +37,13 @@ var (
 	sharedNetworks = []string{"benchn1", "benchn2"}
 )
 
-func startIncusLab(b *testing.B) *incusLab { return startLab(b, false) }
+func startIncusLab(b *testing.B) *incusLab { return startLab(b, 3, false) }
 
-// startLab starts the lab; with shared, the pillar also carries
+// startLab starts an n-member lab; with shared, the pillar also carries
 // sharedPools and sharedNetworks, so the seed flow creates them.
-func startLab(b *testing.B, shared bool) *incusLab {
+func startLab(b *testing.B, n int, shared bool) *incusLab {
 	b.Helper()
-	l := labtest.Start(b, 3)
+	l := labtest.Start(b, n)
 	if shared {
 		writeSharedPillar(b, l)
 	}
@@ -61,14 +61,10 @@ func startLab(b *testing.B, shared bool) *incusLab {
 	}
 	il := &incusLab{lab: l, roster: r, common: []string{"--states", states, "--pillar", l.PillarDir(),
 		"--roster", l.RosterPath(), "--config", config}, shared: shared}
-	for _, args := range [][]string{
-		{"apply", "node1", "incus.cluster"},
-		{"apply", "node2", "incus.cluster"},
-		{"apply", "node3", "incus.cluster"},
-		{"apply", "node*"},
-	} {
-		il.apply(b, 0, nil, args...)
+	for _, m := range l.Members {
+		il.apply(b, 0, nil, "apply", m.Name, "incus.cluster")
 	}
+	il.apply(b, 0, nil, "apply", "node*")
 	return il
 }
 
@@ -103,7 +99,7 @@ func (il *incusLab) floor(b *testing.B, c *incusconn.Counter) {
 			b.Fatalf("server %s: %+v", m.Name, conn.Info.Environment)
 		}
 		if i == 0 {
-			if ms, err := conn.Server.GetClusterMembers(); err != nil || len(ms) != 3 {
+			if ms, err := conn.Server.GetClusterMembers(); err != nil || len(ms) != len(il.lab.Members) {
 				b.Fatalf("members: %d, %v", len(ms), err)
 			}
 		}
@@ -196,7 +192,11 @@ func BenchmarkIncusNoopApply(b *testing.B) { benchNoop(b, startIncusLab(b)) }
 // BenchmarkIncusNoopApplyShared is BenchmarkIncusNoopApply with two dir
 // pools and two macvlan networks (issue 10): members + settings + pools +
 // networks on 3 members.
-func BenchmarkIncusNoopApplyShared(b *testing.B) { benchNoop(b, startLab(b, true)) }
+func BenchmarkIncusNoopApplyShared(b *testing.B) { benchNoop(b, startLab(b, 3, true)) }
+
+// BenchmarkIncusNoopApply10 is BenchmarkIncusNoopApply on a 10-member lab
+// (issue 12's fleet figure: a no-op highstate of 10 members vs the floor).
+func BenchmarkIncusNoopApply10(b *testing.B) { benchNoop(b, startLab(b, 10, false)) }
 
 func benchNoop(b *testing.B, il *incusLab) {
 	b.Run("statectl", func(b *testing.B) {
