@@ -5,54 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/statectl/statectl/runner/gitsrc/gittest"
 	"github.com/statectl/statectl/runner/watch"
 )
-
-// gitRemote is a real bare repository and a clone that commits and
-// pushes to its main branch.
-type gitRemote struct {
-	t          *testing.T
-	bare, work string
-}
-
-func newGitRemote(t *testing.T) *gitRemote {
-	t.Helper()
-	dir := t.TempDir()
-	g := &gitRemote{t: t, bare: filepath.Join(dir, "remote.git"), work: filepath.Join(dir, "work")}
-	g.git(dir, "init", "--quiet", "--bare", "--initial-branch=main", g.bare)
-	g.git(dir, "init", "--quiet", "--initial-branch=main", g.work)
-	return g
-}
-
-func (g *gitRemote) git(dir string, args ...string) string {
-	g.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		g.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// push commits files (relative to the repository root) and pushes them.
-func (g *gitRemote) push(files map[string]string) string {
-	g.t.Helper()
-	for name, data := range files {
-		write(g.t, filepath.Join(g.work, name), data)
-	}
-	g.git(g.work, "add", "-A")
-	g.git(g.work, "commit", "--quiet", "-m", "change")
-	g.git(g.work, "push", "--quiet", g.bare, "HEAD:main")
-	return g.git(g.work, "rev-parse", "HEAD")
-}
 
 const gitAppSLS = "{% for i in range(pillar['n']) %}\nstate-{{ i }}:\n  test.succeed_without_changes: []\n{% endfor %}\n"
 
@@ -107,11 +66,11 @@ func gitPass(t *testing.T, w *watcher, log, stderr *bytes.Buffer, seq int, trigg
 // says which and why) and the last good commit stays applied; an
 // unreachable remote keeps it too; a fixed commit is applied again.
 func TestWatchGitFollows(t *testing.T) {
-	g := newGitRemote(t)
-	c1 := g.push(map[string]string{
+	g := gittest.New(t)
+	c1 := g.Push(map[string]string{
 		"states/top.sls": "base:\n  '*':\n    - app\n", "states/app.sls": gitAppSLS,
 		"pillar/top.sls": "base:\n  '*':\n    - site\n", "pillar/site.sls": "n: 1\n"})
-	w, log, stderr := gitWatcher(t, "file://"+g.bare)
+	w, log, stderr := gitWatcher(t, "file://"+g.Bare)
 	f := w.follow
 
 	rec := gitPass(t, w, log, stderr, 1, watch.Start, watch.OK)
@@ -122,7 +81,7 @@ func TestWatchGitFollows(t *testing.T) {
 		t.Fatalf("progress does not name the commit:\n%s", stderr)
 	}
 
-	c2 := g.push(map[string]string{"pillar/site.sls": "n: 2\n"})
+	c2 := g.Push(map[string]string{"pillar/site.sls": "n: 2\n"})
 	if err := f.FetchNow(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +95,7 @@ func TestWatchGitFollows(t *testing.T) {
 	}
 
 	// A broken template: refused; the pass runs c2 again.
-	c3 := g.push(map[string]string{"states/app.sls": gitAppSLS + "{% if %}\n"})
+	c3 := g.Push(map[string]string{"states/app.sls": gitAppSLS + "{% if %}\n"})
 	if err := f.FetchNow(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +113,7 @@ func TestWatchGitFollows(t *testing.T) {
 
 	// The remote goes away: the last good commit stays applied, the
 	// record says why the fetch failed.
-	if err := os.Rename(g.bare, g.bare+".gone"); err != nil {
+	if err := os.Rename(g.Bare, g.Bare+".gone"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.FetchNow(context.Background()); err == nil {
@@ -164,12 +123,12 @@ func TestWatchGitFollows(t *testing.T) {
 	if rec.Commit != c2 || rec.GitError == "" || rec.States != 2 {
 		t.Fatalf("pass with the remote gone: %+v", rec)
 	}
-	if err := os.Rename(g.bare+".gone", g.bare); err != nil {
+	if err := os.Rename(g.Bare+".gone", g.Bare); err != nil {
 		t.Fatal(err)
 	}
 
 	// Fixed: applied.
-	c4 := g.push(map[string]string{"states/app.sls": gitAppSLS, "pillar/site.sls": "n: 3\n"})
+	c4 := g.Push(map[string]string{"states/app.sls": gitAppSLS, "pillar/site.sls": "n: 3\n"})
 	if err := f.FetchNow(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -185,9 +144,9 @@ func TestWatchGitFollows(t *testing.T) {
 // TestWatchGitFirstCommitBad: with no good commit to fall back to, a
 // broken first commit runs nothing: a terminal record names it.
 func TestWatchGitFirstCommitBad(t *testing.T) {
-	g := newGitRemote(t)
-	c1 := g.push(map[string]string{"states/top.sls": "base:\n  '*':\n    - app\n", "states/app.sls": "{% if %}\n"})
-	w, log, stderr := gitWatcher(t, g.bare)
+	g := gittest.New(t)
+	c1 := g.Push(map[string]string{"states/top.sls": "base:\n  '*':\n    - app\n", "states/app.sls": "{% if %}\n"})
+	w, log, stderr := gitWatcher(t, g.Bare)
 	rec := gitPass(t, w, log, stderr, 1, watch.Start, watch.Terminal)
 	if rec.Commit != "" || rec.FailedCommit != c1 || rec.Error != "no good commit to apply" || rec.States != 0 {
 		t.Fatalf("record: %+v", rec)

@@ -4,78 +4,23 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/statectl/statectl/runner/gitsrc/gittest"
 )
-
-// remote is a real bare repository and a clone to commit and push from.
-type remote struct {
-	t    *testing.T
-	bare string
-	work string
-}
-
-func gitCmd(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// NewRemote creates a bare repository with branch main and a clone of it.
-func newRemote(t *testing.T) *remote {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatalf("git is required (scripts/install-deps.sh installs it): %v", err)
-	}
-	dir := t.TempDir()
-	r := &remote{t: t, bare: filepath.Join(dir, "remote.git"), work: filepath.Join(dir, "work")}
-	gitCmd(t, dir, "init", "--quiet", "--bare", "--initial-branch=main", r.bare)
-	gitCmd(t, dir, "init", "--quiet", "--initial-branch=main", r.work)
-	gitCmd(t, r.work, "remote", "add", "origin", r.bare)
-	return r
-}
-
-// commit writes files (path -> content; "" deletes) and pushes to branch.
-func (r *remote) commit(branch string, files map[string]string) string {
-	r.t.Helper()
-	for name, data := range files {
-		p := filepath.Join(r.work, name)
-		if data == "" {
-			os.Remove(p)
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-	gitCmd(r.t, r.work, "add", "-A")
-	gitCmd(r.t, r.work, "commit", "--quiet", "--allow-empty", "-m", "change")
-	gitCmd(r.t, r.work, "push", "--quiet", "--force", "origin", "HEAD:"+branch)
-	return gitCmd(r.t, r.work, "rev-parse", "HEAD")
-}
 
 func TestFetchAndTree(t *testing.T) {
 	for _, form := range []string{"path", "file"} {
 		t.Run(form, func(t *testing.T) {
-			rem := newRemote(t)
-			c1 := rem.commit("main", map[string]string{"states/top.sls": "base: {}\n", "pillar/site.sls": "n: 1\n"})
-			u := rem.bare
+			rem := gittest.New(t)
+			c1 := rem.Commit("main", map[string]string{"states/top.sls": "base: {}\n", "pillar/site.sls": "n: 1\n"})
+			u := rem.Bare
 			if form == "file" {
-				u = "file://" + rem.bare
+				u = "file://" + rem.Bare
 			}
 			repo, err := New(u, "main", t.TempDir())
 			if err != nil {
@@ -104,7 +49,7 @@ func TestFetchAndTree(t *testing.T) {
 			}
 
 			// A new commit gets its own tree; the old one is untouched.
-			c2 := rem.commit("main", map[string]string{"pillar/site.sls": "n: 2\n"})
+			c2 := rem.Commit("main", map[string]string{"pillar/site.sls": "n: 2\n"})
 			if h, err = repo.Fetch(ctx); err != nil || h != c2 {
 				t.Fatalf("second Fetch = %q, %v; want %s", h, err, c2)
 			}
@@ -132,11 +77,11 @@ func TestFetchAndTree(t *testing.T) {
 }
 
 func TestRefs(t *testing.T) {
-	rem := newRemote(t)
-	onMain := rem.commit("main", map[string]string{"a": "main\n"})
-	gitCmd(t, rem.work, "tag", "-a", "-m", "v1", "v1")
-	gitCmd(t, rem.work, "push", "--quiet", "origin", "v1")
-	onDev := rem.commit("dev", map[string]string{"a": "dev\n"})
+	rem := gittest.New(t)
+	onMain := rem.Commit("main", map[string]string{"a": "main\n"})
+	gittest.Git(t, rem.Work, "tag", "-a", "-m", "v1", "v1")
+	gittest.Git(t, rem.Work, "push", "--quiet", "origin", "v1")
+	onDev := rem.Commit("dev", map[string]string{"a": "dev\n"})
 	for _, tc := range []struct{ ref, want string }{
 		{"", onMain}, // the remote's HEAD: main
 		{"main", onMain},
@@ -145,7 +90,7 @@ func TestRefs(t *testing.T) {
 		{"v1", onMain}, // annotated tag: its commit
 		{onMain, onMain},
 	} {
-		repo, err := New(rem.bare, tc.ref, t.TempDir())
+		repo, err := New(rem.Bare, tc.ref, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,11 +98,11 @@ func TestRefs(t *testing.T) {
 			t.Errorf("ref %q: %q, %v; want %s", tc.ref, h, err, tc.want)
 		}
 	}
-	repo, _ := New(rem.bare, "nosuch", t.TempDir())
+	repo, _ := New(rem.Bare, "nosuch", t.TempDir())
 	if _, err := repo.Fetch(context.Background()); err == nil || !strings.Contains(err.Error(), "nosuch") {
 		t.Errorf("missing ref: %v", err)
 	}
-	if _, err := New(rem.bare, "--upload-pack=x", ""); err == nil {
+	if _, err := New(rem.Bare, "--upload-pack=x", ""); err == nil {
 		t.Error("a ref that is an option was accepted")
 	}
 }
@@ -206,9 +151,9 @@ func TestFetchErrorMasked(t *testing.T) {
 // and the fetches back off exponentially up to the bound, then poll
 // normally again once it is back.
 func TestFollowerBackoff(t *testing.T) {
-	rem := newRemote(t)
-	c1 := rem.commit("main", map[string]string{"a": "1\n"})
-	repo, err := New(rem.bare, "main", t.TempDir())
+	rem := gittest.New(t)
+	c1 := rem.Commit("main", map[string]string{"a": "1\n"})
+	repo, err := New(rem.Bare, "main", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,8 +170,8 @@ func TestFollowerBackoff(t *testing.T) {
 	default:
 		t.Fatal("first commit did not signal Changed")
 	}
-	moved := rem.bare + ".gone"
-	if err := os.Rename(rem.bare, moved); err != nil {
+	moved := rem.Bare + ".gone"
+	if err := os.Rename(rem.Bare, moved); err != nil {
 		t.Fatal(err)
 	}
 	var delays []time.Duration
@@ -249,10 +194,10 @@ func TestFollowerBackoff(t *testing.T) {
 	if st.Failures != 4 || st.FetchError == "" {
 		t.Fatalf("status %+v", st)
 	}
-	if err := os.Rename(moved, rem.bare); err != nil {
+	if err := os.Rename(moved, rem.Bare); err != nil {
 		t.Fatal(err)
 	}
-	c2 := rem.commit("main", map[string]string{"a": "2\n"})
+	c2 := rem.Commit("main", map[string]string{"a": "2\n"})
 	if err := f.FetchNow(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -269,17 +214,17 @@ func TestFollowerBackoff(t *testing.T) {
 // TestFollowerStartCached: a watcher restarted while the remote is
 // unreachable starts from the commit the cache fetched before.
 func TestFollowerStartCached(t *testing.T) {
-	rem := newRemote(t)
-	c1 := rem.commit("main", map[string]string{"a": "1\n"})
+	rem := gittest.New(t)
+	c1 := rem.Commit("main", map[string]string{"a": "1\n"})
 	cache := t.TempDir()
-	repo, _ := New(rem.bare, "main", cache)
+	repo, _ := New(rem.Bare, "main", cache)
 	if _, err := repo.Fetch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(rem.bare); err != nil {
+	if err := os.RemoveAll(rem.Bare); err != nil {
 		t.Fatal(err)
 	}
-	repo2, _ := New(rem.bare, "main", cache)
+	repo2, _ := New(rem.Bare, "main", cache)
 	f := &Follower{Repo: repo2, Poll: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

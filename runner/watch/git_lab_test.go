@@ -1,60 +1,13 @@
 package watch_test
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/statectl/statectl/runner/gitsrc/gittest"
 	"github.com/statectl/statectl/runner/watch"
 )
-
-// gitRepo is a real bare repository and a clone that pushes to its main
-// branch.
-type gitRepo struct {
-	t          *testing.T
-	bare, work string
-}
-
-func newGitRepo(t *testing.T) *gitRepo {
-	dir := t.TempDir()
-	g := &gitRepo{t: t, bare: filepath.Join(dir, "remote.git"), work: filepath.Join(dir, "work")}
-	g.git(dir, "init", "--quiet", "--bare", "--initial-branch=main", g.bare)
-	g.git(dir, "init", "--quiet", "--initial-branch=main", g.work)
-	return g
-}
-
-func (g *gitRepo) git(dir string, args ...string) string {
-	g.t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		g.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (g *gitRepo) push(files map[string]string) string {
-	g.t.Helper()
-	for name, data := range files {
-		p := filepath.Join(g.work, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			g.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			g.t.Fatal(err)
-		}
-	}
-	g.git(g.work, "add", "-A")
-	g.git(g.work, "commit", "--quiet", "-m", "change")
-	g.git(g.work, "push", "--quiet", g.bare, "HEAD:main")
-	return g.git(g.work, "rev-parse", "HEAD")
-}
 
 // gitSettingsSLS sets driftKey from the pillar on the target's daemon.
 const gitSettingsSLS = "gitops:\n  incus.settings_present:\n    - config:\n        " + driftKey + ": \"{{ pillar['interval'] }}\"\n"
@@ -67,8 +20,8 @@ const gitSettingsSLS = "gitops:\n  incus.settings_present:\n    - config:\n     
 // is still corrected to the last good commit.
 func TestWatchGitOnLab(t *testing.T) {
 	e := newEnv(t, 1)
-	g := newGitRepo(t)
-	c1 := g.push(map[string]string{
+	g := gittest.New(t)
+	c1 := g.Push(map[string]string{
 		"states/top.sls": "base:\n  '*':\n    - site\n", "states/site.sls": gitSettingsSLS,
 		"pillar/top.sls": "base:\n  '*':\n    - site\n", "pillar/site.sls": "interval: \"7\"\n"})
 	// The trees come from the repository: drop the lab's --states/--pillar.
@@ -80,7 +33,7 @@ func TestWatchGitOnLab(t *testing.T) {
 		}
 		flags = append(flags, e.flags[i])
 	}
-	e.flags = append(flags, "--git", "file://"+g.bare, "--git-ref", "main", "--git-poll", "200ms",
+	e.flags = append(flags, "--git", "file://"+g.Bare, "--git-ref", "main", "--git-poll", "200ms",
 		"--git-cache", filepath.Join(e.dir, "gitcache"))
 
 	w := e.watch("node1", "--interval", "1h", "--debounce", "100ms")
@@ -89,7 +42,7 @@ func TestWatchGitOnLab(t *testing.T) {
 		t.Fatalf("%s = %q after commit %s, want 7 (record %+v)", driftKey, v, c1[:12], rec)
 	}
 
-	c2 := g.push(map[string]string{"pillar/site.sls": "interval: \"8\"\n"})
+	c2 := g.Push(map[string]string{"pillar/site.sls": "interval: \"8\"\n"})
 	rec, seen = w.waitRecord(seen, time.Minute, func(r watch.Record) bool { return r.Commit == c2 })
 	if rec.Outcome != "ok" || rec.Corrected != 1 || rec.Trigger != watch.Commit {
 		t.Fatalf("pass on the new commit: %+v", rec)
@@ -98,7 +51,7 @@ func TestWatchGitOnLab(t *testing.T) {
 		t.Fatalf("%s = %q after commit %s, want 8", driftKey, v, c2[:12])
 	}
 
-	c3 := g.push(map[string]string{"pillar/site.sls": "interval: \"9\"\n", "states/site.sls": gitSettingsSLS + "{% if %}\n"})
+	c3 := g.Push(map[string]string{"pillar/site.sls": "interval: \"9\"\n", "states/site.sls": gitSettingsSLS + "{% if %}\n"})
 	rec, seen = w.waitRecord(seen, time.Minute, func(r watch.Record) bool { return r.FailedCommit == c3 })
 	if rec.Commit != c2 || rec.FailedCommitError == "" {
 		t.Fatalf("pass with a broken commit: %+v", rec)
