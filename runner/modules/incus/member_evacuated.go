@@ -41,7 +41,7 @@ var clusterMemberEvacuated = &function{
 			Doc: "Evacuation mode: auto (each instance's cluster.evacuate decides), migrate, live-migrate, refresh-migrate, stop, stateful-stop, force-stop; all but auto override the instances' keys.",
 		}, maintArgs[1], maintArgs[2]),
 	},
-	decode: decodeMaint(true),
+	decode: decodeMaint(true, defaultMaintWait),
 	plan:   planMaint(true),
 	apply:  applyMaint(true),
 }
@@ -53,24 +53,27 @@ var clusterMemberRestored = &function{
 			"back and its stopped instances start again. A member that is not evacuated is a no-op. The member must be online.",
 		Args: maintArgs,
 	},
-	decode: decodeMaint(false),
+	decode: decodeMaint(false, defaultMaintWait),
 	plan:   planMaint(false),
 	apply:  applyMaint(false),
 }
 
-// maintArgsT are the decoded arguments of both functions.
+// maintArgsT are the decoded arguments of both functions (and of
+// cluster_member_online, which has no mode).
 type maintArgsT struct {
 	mode    string
 	cluster []string
 	wait    time.Duration
 }
 
-func decodeMaint(evacuate bool) func(c *module.Call) (any, error) {
+// decodeMaint decodes name, cluster, wait (default defWait seconds) and,
+// for an evacuation, mode.
+func decodeMaint(evacuate bool, defWait int) func(c *module.Call) (any, error) {
 	return func(c *module.Call) (any, error) {
 		if c.Name == "" {
 			return nil, fmt.Errorf("argument name: must not be empty")
 		}
-		a := &maintArgsT{wait: defaultMaintWait * time.Second}
+		a := &maintArgsT{wait: time.Duration(defWait) * time.Second}
 		var err error
 		if a.cluster, _, err = argStrings(c.Args, "cluster"); err != nil {
 			return nil, err

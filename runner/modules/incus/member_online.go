@@ -33,33 +33,9 @@ var clusterMemberOnline = &function{
 			{Name: "wait", Type: module.TypeInt, Default: defaultOnlineWait, Doc: "Seconds to wait for the member before the state fails."},
 		},
 	},
-	decode: decodeOnline,
+	decode: decodeMaint(false, defaultOnlineWait),
 	plan:   planOnline,
 	apply:  applyOnline,
-}
-
-type onlineArgs struct {
-	cluster []string
-	wait    time.Duration
-}
-
-func decodeOnline(c *module.Call) (any, error) {
-	if c.Name == "" {
-		return nil, fmt.Errorf("argument name: must not be empty")
-	}
-	a := &onlineArgs{wait: defaultOnlineWait * time.Second}
-	var err error
-	if a.cluster, _, err = argStrings(c.Args, "cluster"); err != nil {
-		return nil, err
-	}
-	if v, ok := c.Args["wait"]; ok && v != nil {
-		n, isInt := v.(int)
-		if !isInt || n <= 0 {
-			return nil, fmt.Errorf("argument wait: want a positive number of seconds, got %v", v)
-		}
-		a.wait = time.Duration(n) * time.Second
-	}
-	return a, nil
 }
 
 // memberUp says whether name is online, else why not.
@@ -87,7 +63,7 @@ func onlineCandidates(c *call) ([]string, error) {
 		return nil, err
 	}
 	// The other members first: the member waited for may be the target.
-	args := c.args.(*onlineArgs)
+	args := c.args.(*maintArgsT)
 	return append(append([]string{}, args.cluster...), c.Name, tgt), nil
 }
 
@@ -99,7 +75,7 @@ func planOnline(ctx context.Context, m *Module, c *call) (*module.Plan, error) {
 	if up, _ := m.memberUp(ctx, c, candidates); up {
 		return &module.Plan{Comment: fmt.Sprintf("Cluster member %s is online", c.Name)}, nil
 	}
-	args := c.args.(*onlineArgs)
+	args := c.args.(*maintArgsT)
 	return &module.Plan{Action: module.Update, Changes: map[string]any{"online": change(false, true)},
 		Comment: fmt.Sprintf("Would wait up to %s for cluster member %s to be online", args.wait, c.Name)}, nil
 }
@@ -109,7 +85,7 @@ func applyOnline(ctx context.Context, m *Module, c *call, p *module.Plan) (*modu
 	if err != nil {
 		return nil, err
 	}
-	args := c.args.(*onlineArgs)
+	args := c.args.(*maintArgsT)
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, args.wait)
 	defer cancel()
