@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"sync"
 
@@ -80,12 +79,9 @@ func (a *app) applyFleet(s *run.Session, expr string, sls []string, view *runVie
 		runs[t] = r
 		if human {
 			var b bytes.Buffer
-			if err := report.WriteHuman(&b, r, view.opts.Options); err != nil {
+			if err := view.writeHuman(&b, r, t == groups[0].Targets[0]); err != nil {
 				errs[t] = err
 				return 0
-			}
-			if t != groups[0].Targets[0] {
-				_, _ = fmt.Fprintln(w) // a blank line separates targets
 			}
 			_, _ = w.Write(b.Bytes())
 		}

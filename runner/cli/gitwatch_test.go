@@ -25,18 +25,8 @@ func gitWatcher(t *testing.T, remote string) (*watcher, *bytes.Buffer, *bytes.Bu
 	args := []string{"watch", "node2", "--git", remote, "--git-ref", "main", "--git-cache", filepath.Join(dir, "cache"),
 		"--git-poll", "1h", "--roster", filepath.Join(dir, "roster.yaml"), "--config", filepath.Join(dir, "statectl.yaml"),
 		"--lock-dir", filepath.Join(dir, "locks")}
-	var stdout, stderr, log bytes.Buffer
-	a := &app{stdout: &stdout, stderr: &stderr, ctx: context.Background()}
-	a.flags = newFlags(&a.opts)
-	if err := a.flags.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.loadConfig(); err != nil {
-		t.Fatal(err)
-	}
-	w := &watcher{a: a, args: args, expr: "node2", rec: watch.NewRecorder(&log),
-		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
-	t.Cleanup(w.stopListeners)
+	w, log, stderr := testWatcher(t, "node2", args)
+	a := w.a
 	repo, err := a.gitRepo()
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +35,7 @@ func gitWatcher(t *testing.T, remote string) (*watcher, *bytes.Buffer, *bytes.Bu
 	t.Cleanup(cancel)
 	a.ctx = ctx
 	w.startFollow(repo)
-	return w, &log, &stderr
+	return w, log, stderr
 }
 
 func gitPass(t *testing.T, w *watcher, log, stderr *bytes.Buffer, seq int, trigger watch.Trigger, want watch.Outcome) watch.Record {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/statectl/statectl/runner/report"
 )
@@ -28,15 +29,21 @@ func (a *app) runView(format report.Format, opts report.RunOptions) *runView {
 // code.
 func (v *runView) add(r *report.Run) (int, error) {
 	if v.format == report.Human {
-		if len(v.runs) > 0 {
-			fmt.Fprintln(v.a.stdout) // a blank line separates targets
-		}
-		if err := report.WriteHuman(v.a.stdout, r, v.opts.Options); err != nil {
+		if err := v.writeHuman(v.a.stdout, r, len(v.runs) == 0); err != nil {
 			return 0, err
 		}
 	}
 	v.runs = append(v.runs, r)
 	return report.ExitCode(r, v.a.opts.detailed), nil
+}
+
+// writeHuman prints r's human report to w, after a blank line that
+// separates it from the target before unless it is the first.
+func (v *runView) writeHuman(w io.Writer, r *report.Run, first bool) error {
+	if !first {
+		fmt.Fprintln(w)
+	}
+	return report.WriteHuman(w, r, v.opts.Options)
 }
 
 // flush writes the structured document (nothing for human output or when

@@ -32,18 +32,7 @@ func TestWatchPassesShareNothing(t *testing.T) {
 	args := []string{"watch", "node2", "--states", filepath.Join(dir, "states"), "--pillar", filepath.Join(dir, "pillar"),
 		"--roster", filepath.Join(dir, "roster.yaml"), "--config", filepath.Join(dir, "statectl.yaml"),
 		"--lock-dir", filepath.Join(dir, "locks")}
-	var stdout, stderr, log bytes.Buffer
-	a := &app{stdout: &stdout, stderr: &stderr, ctx: context.Background()}
-	a.flags = newFlags(&a.opts)
-	if err := a.flags.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.loadConfig(); err != nil {
-		t.Fatal(err)
-	}
-	w := &watcher{a: a, args: args, expr: "node2", rec: watch.NewRecorder(&log),
-		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
-	defer w.stopListeners()
+	w, log, stderr := testWatcher(t, "node2", args)
 
 	pass := func(seq int, trigger watch.Trigger) watch.Record {
 		t.Helper()
@@ -95,4 +84,24 @@ func TestWatchLogFileMode(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("log file mode %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
+}
+
+// testWatcher is an in-process watcher of expr built from the watch
+// command line args; passes are run by hand (w.pass). It returns the
+// watcher, its record log and its stderr.
+func testWatcher(t *testing.T, expr string, args []string) (*watcher, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	var stdout, stderr, log bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, ctx: context.Background()}
+	a.flags = newFlags(&a.opts)
+	if err := a.flags.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.loadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{a: a, args: args, expr: expr, rec: watch.NewRecorder(&log),
+		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
+	t.Cleanup(w.stopListeners)
+	return w, &log, &stderr
 }
