@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/statectl/statectl/runner/incusconn"
+	"github.com/statectl/statectl/runner/lab"
 	"github.com/statectl/statectl/runner/lab/labtest"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/roster"
@@ -17,17 +18,7 @@ import (
 // currently not supported" or a stale ETag; apply now pins both to the
 // member that answered the plan's read.
 func TestSettingsThroughHAProxy(t *testing.T) {
-	l := labtest.Start(t, 3)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := l.Cluster(ctx); err != nil {
-		t.Fatalf("failed to cluster the lab: %v", err)
-	}
-	var backends []string
-	for _, m := range l.Members {
-		backends = append(backends, m.Address)
-	}
-	lb := labtest.StartHAProxy(t, backends, labtest.HAProxyOptions{})
+	l, lb := haproxyLab(t, false)
 	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
 		"lb": {Name: "lb", URL: "https://" + lb, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert},
 	}}
@@ -56,28 +47,7 @@ func TestSettingsThroughHAProxy(t *testing.T) {
 // out the connect timeout, like DNS round-robin). The figures go to
 // docs/benchmarks.md.
 func TestFrozenMemberThroughHAProxyAndAddressList(t *testing.T) {
-	l := labtest.Start(t, 3)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := l.Cluster(ctx); err != nil {
-		t.Fatalf("failed to cluster the lab: %v", err)
-	}
-	var backends []string
-	for _, m := range l.Members {
-		backends = append(backends, m.Address)
-		// Trust haproxy's PROXY header (sent from 127.0.0.1); set on
-		// each member in case the key is member-local.
-		c := labtest.Client(t, l, m.Name)
-		srv, _, err := c.GetServer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.Config["core.https_trusted_proxy"] = "127.0.0.1"
-		if err := c.UpdateServer(srv.Writable(), ""); err != nil {
-			t.Fatalf("failed to set core.https_trusted_proxy on %s: %v", m.Name, err)
-		}
-	}
-	lb := labtest.StartHAProxy(t, backends, labtest.HAProxyOptions{ProxyProtocol: true})
+	l, lb := haproxyLab(t, true)
 	n1, _ := l.Member("node1")
 	n2, _ := l.Member("node2")
 	n3, _ := l.Member("node3")
@@ -119,4 +89,36 @@ func TestFrozenMemberThroughHAProxyAndAddressList(t *testing.T) {
 	if viaList < incusconn.DefaultConnectTimeout {
 		t.Errorf("address list pass took %s, less than the connect timeout: was node2 tried first?", viaList)
 	}
+}
+
+// haproxyLab is a clustered 3-member lab behind haproxy (round-robin per
+// connection); with proxyProtocol, haproxy sends the PROXY header and
+// every member trusts it. It returns the lab and haproxy's host:port.
+func haproxyLab(t *testing.T, proxyProtocol bool) (*lab.Lab, string) {
+	t.Helper()
+	l := labtest.Start(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := l.Cluster(ctx); err != nil {
+		t.Fatalf("failed to cluster the lab: %v", err)
+	}
+	var backends []string
+	for _, m := range l.Members {
+		backends = append(backends, m.Address)
+		if !proxyProtocol {
+			continue
+		}
+		// Trust haproxy's PROXY header (sent from 127.0.0.1); set on
+		// each member in case the key is member-local.
+		c := labtest.Client(t, l, m.Name)
+		srv, _, err := c.GetServer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Config["core.https_trusted_proxy"] = "127.0.0.1"
+		if err := c.UpdateServer(srv.Writable(), ""); err != nil {
+			t.Fatalf("failed to set core.https_trusted_proxy on %s: %v", m.Name, err)
+		}
+	}
+	return l, labtest.StartHAProxy(t, backends, labtest.HAProxyOptions{ProxyProtocol: proxyProtocol})
 }
