@@ -69,6 +69,14 @@ restoring or Blocked by an upgrade and the database has its voters
 failure and names the targets not touched (e.g. statectl apply '*'
 incus.maintenance --batch 1: a rolling update, see docs/guide.md).
 
+--parallel N runs up to N clusters of a fleet roster (the roster's cluster
+field) at once, the members of one cluster always in turn; the output is
+the same as a sequential run's. It does not combine with --batch.
+
+--git URL [--git-ref REF] takes the state and pillar trees (--states,
+--pillar, relative to the repository root) from the commit at REF, fetched
+into --git-cache; the roster and statectl.yaml stay local (docs/watch.md).
+
 Exit codes: 0 ok; 1 usage, render or compile error (nothing ran); 2 a state
 failed; 3 with --detailed-exitcode: succeeded and changed (or would change);
 5 the pillar failed to render. With several targets the worst code wins
