@@ -61,6 +61,9 @@ type options struct {
 	metricsAddr string
 	// silence before a watch event stream fails over (watch.Listener)
 	eventTimeout time.Duration
+	// watch: correct drift under the cluster lock (package clusterlock)
+	clusterLock     bool
+	clusterLockWait time.Duration
 	// plugins (see plugins.go)
 	logLevel logLevel
 	// trees from a Git repository (see git.go)

@@ -19,6 +19,8 @@ func addRunFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.logFile, "log-file", "", "statectl watch: append one JSON line per pass to `FILE` (default stdout)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "statectl watch: serve /metrics and /healthz on `ADDR` (host:port)")
 	fs.DurationVar(&o.eventTimeout, "event-timeout", watch.DefaultLiveness, "statectl watch: drop an event stream silent this long (the member is pinged) and follow another member")
+	fs.BoolVar(&o.clusterLock, "cluster-lock", true, "statectl watch: correct drift only while holding the cluster's lock (profile statectl-lock), so watchers on several machines write a drift once")
+	fs.DurationVar(&o.clusterLockWait, "cluster-lock-wait", watch.DefaultClusterLockWait, "statectl watch: wait this long for another run's cluster lock before leaving the drift to it and retrying later")
 }
 
 // runFormat parses --out and --state-output for a command reporting runs.

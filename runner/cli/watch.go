@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/statectl/statectl/runner/clusterlock"
 	"github.com/statectl/statectl/runner/gitsrc"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
@@ -45,6 +47,9 @@ type watcher struct {
 	// what the running pass reads from it (see gitwatch.go).
 	follow *gitsrc.Follower
 	cur    *passSource
+	// locker takes the cluster lock around corrections (nil:
+	// --cluster-lock=false); its writes are not the passes' own.
+	locker *clusterlock.Locker
 }
 
 // watchCmd is `statectl watch TARGET [SLS...]`: the reconcile loop.
@@ -73,6 +78,10 @@ func (a *app) watchCmd(rest, all []string) error {
 	}
 	w := &watcher{a: a, args: all, expr: expr, sls: sls, rec: watch.NewRecorder(log),
 		events: watch.NewEvents(), listeners: map[string]context.CancelFunc{}}
+	if a.opts.clusterLock && !a.opts.test {
+		w.locker = clusterlock.New()
+		w.locker.Logf = w.logf
+	}
 	repo, err := a.gitRepo()
 	if err != nil {
 		return err
@@ -120,7 +129,7 @@ func (a *app) watchCmd(rest, all []string) error {
 		Pass:     w.pass,
 		Inputs:   w.inputsDigest,
 		Events:   w.events,
-		Writes:   a.counter.Writes,
+		Writes:   w.writes,
 		Reload:   reload,
 		Commits:  commits,
 		Stop:     stop,
@@ -131,6 +140,15 @@ func (a *app) watchCmd(rest, all []string) error {
 		return exitCode(report.ExitFailed)
 	}
 	return nil
+}
+
+// writes counts the passes' own writes: the cluster lock's are not, as no
+// event the loop weighs them against follows them.
+func (w *watcher) writes() int64 {
+	if w.locker == nil {
+		return w.a.counter.Writes()
+	}
+	return w.a.counter.Writes() - w.locker.Writes()
 }
 
 // notify sends on a buffered channel without blocking: a pending signal
@@ -268,7 +286,10 @@ func (w *watcher) run(ctx context.Context, info watch.PassInfo) (watch.Outcome, 
 	for _, t := range targets {
 		names = append(names, t.Name)
 		out := w.target(s, t, info)
-		if out == watch.Failed || (out == watch.Terminal && worst == watch.OK) {
+		switch {
+		case out == watch.Failed,
+			out == watch.Deferred && worst != watch.Failed,
+			out == watch.Terminal && worst == watch.OK:
 			worst = out
 		}
 		if ctx.Err() != nil {
@@ -292,31 +313,58 @@ func outcome(err error) watch.Outcome {
 	return watch.Failed
 }
 
-// target runs one target's pass and records it.
+// target runs one target's pass and records it. With the cluster lock, a
+// plan-only probe comes first; only drift makes the pass take the lock and
+// run again, planning afresh, so of several watchers that saw one drift,
+// the first to hold the lock corrects it and the others find nothing left.
 func (w *watcher) target(s *run.Session, t *run.Target, info watch.PassInfo) watch.Outcome {
 	a := w.a
 	start := time.Now()
 	drift := 0
 	plans := map[string]watch.Pending{}
-	reads, writes := a.counter.Reads(), a.counter.Writes()
-	r, err := s.Pass(t, w.sls, run.Pass{
-		Function: "state.watch",
-		Exec: run.Exec{Check: func(st *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
-			if len(p.Changes) > 0 || p.Fail {
-				drift++
-				// Masked as printed (the hook's copy); the status page
-				// shows what a failed pass left undone.
-				changes, _ := secret.MaskTree(p.Changes).(map[string]any)
-				plans[st.ID] = watch.Pending{ID: st.ID, Comment: p.Comment, Changes: changes}
+	reads, writes := a.counter.Reads(), w.writes()
+	check := func(st *state.State, p *module.Plan, _ []*state.Result) (*module.Plan, error) {
+		if len(p.Changes) > 0 || p.Fail {
+			drift++
+			// Masked as printed (the hook's copy); the status page
+			// shows what a failed pass left undone.
+			changes, _ := secret.MaskTree(p.Changes).(map[string]any)
+			plans[st.ID] = watch.Pending{ID: st.ID, Comment: p.Comment, Changes: changes}
+		}
+		return p, nil
+	}
+	preflight := func(t *run.Target) error { return reachable(s, t) }
+	pass := run.Pass{Function: "state.watch", Exec: run.Exec{Check: check}, Preflight: preflight}
+	r, err := (*state.Run)(nil), error(nil)
+	seen, note := 0, ""
+	if w.locker != nil {
+		probe := pass
+		probe.Test, probe.Probe = true, true
+		r, err = s.Pass(t, w.sls, probe)
+		if err == nil && drift > 0 {
+			seen, drift, plans = drift, 0, map[string]watch.Pending{}
+			pass.Preflight = nil // answered a moment ago
+			pass.ClusterLock, pass.ClusterLockWait = w.locker, a.opts.clusterLockWait
+			r, err = s.Pass(t, w.sls, pass)
+			if err == nil && drift == 0 {
+				note = "the drift it planned was gone under the cluster lock: another run had corrected it"
 			}
-			return p, nil
-		}},
-		Preflight: func(t *run.Target) error { return reachable(s, t) },
-	})
+		}
+	} else {
+		r, err = s.Pass(t, w.sls, pass)
+	}
 	rec := watch.Record{Pass: info.Seq, Target: t.Name, Trigger: info.Trigger, Test: a.opts.test, Start: start, Drift: drift,
-		Reads: a.counter.Reads() - reads, Writes: a.counter.Writes() - writes}
+		Reads: a.counter.Reads() - reads, Writes: w.writes() - writes, Note: note}
 	if err != nil {
 		out := outcome(err)
+		var re *run.Error
+		if errors.As(err, &re) && re.Stage == run.StageClusterLock {
+			var busy *clusterlock.BusyError
+			if errors.As(err, &busy) {
+				out = watch.Deferred
+			}
+			rec.Drift = seen
+		}
 		rec.Outcome, rec.Error, rec.DurationMS = out.String(), a.secrets.String(oneLine(err)), ms(time.Since(start))
 		w.record(rec)
 		return out
@@ -364,6 +412,9 @@ func (w *watcher) record(rec watch.Record) {
 		rec.Pass, rec.Target, at, rec.Outcome, rec.States, rec.Drift, rec.Corrected, rec.Failed, rec.DurationMS)
 	if rec.Error != "" {
 		line += ": " + rec.Error
+	}
+	if rec.Note != "" {
+		line += " (" + rec.Note + ")"
 	}
 	if rec.FailedCommit != "" {
 		line += "; refused commit " + gitsrc.Short(rec.FailedCommit) + ": " + rec.FailedCommitError

@@ -40,7 +40,12 @@ socket open) or its stream breaks, the watcher follows another member of
 the cluster that the roster reaches, and runs a pass.
 
 Each pass takes the target's run lock (--lock-dir, --lock-timeout), as
-apply does. One JSON line per target and pass (with the Incus requests
+apply does. A pass plans first; only drift makes it take the cluster
+lock (the profile statectl-lock, which one watcher at a time can create,
+whatever machine it runs on) and plan again from fresh reads before it
+corrects, so several watchers of one cluster write a drift once. A pass
+that cannot get it within --cluster-lock-wait (default 10s) is deferred
+and retried; --cluster-lock=false turns it off. One JSON line per target and pass (with the Incus requests
 it sent) goes to --log-file (default stdout); progress goes to stderr. --metrics-addr serves Prometheus metrics
 (statectl_*) on /metrics and a health check on /healthz.
 

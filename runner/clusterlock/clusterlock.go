@@ -69,8 +69,11 @@ type Holder struct {
 }
 
 func (h Holder) String() string {
-	return fmt.Sprintf("%s for %s (PID %d on %s, since %s)", h.Function, h.Target, h.PID, h.Host,
-		h.Since.UTC().Format(time.RFC3339))
+	since := ""
+	if !h.Since.IsZero() {
+		since = ", since " + h.Since.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s for %s (PID %d on %s%s)", h.Function, h.Target, h.PID, h.Host, since)
 }
 
 // BusyError says the lock stayed held by another run for the whole wait.

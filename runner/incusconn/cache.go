@@ -53,6 +53,10 @@ func (p *Pool) BeginWrite() {
 	p.writes.Add(1)
 }
 
+// Refresh drops every answer remembered so far, as a write would: a run
+// that just took the cluster lock must see what the previous holder wrote.
+func (p *Pool) Refresh() { p.writes.Add(1) }
+
 // EndWrite ends a BeginWrite bracket.
 func (p *Pool) EndWrite() {
 	p.writes.Add(1)

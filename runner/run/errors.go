@@ -16,7 +16,10 @@ const (
 	StagePillar  Stage = "pillar"
 	StageCompile Stage = "compile" // render, compile, validation, plugins
 	StageLock    Stage = "lock"    // another run holds the target
-	StageConnect Stage = "connect" // the target's daemon did not answer
+	// StageClusterLock: another run (maybe on another machine) is writing
+	// to the target's cluster.
+	StageClusterLock Stage = "cluster lock"
+	StageConnect     Stage = "connect" // the target's daemon did not answer
 )
 
 // Error is a target's failure before any of its states ran, with the hint

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/statectl/statectl/runner/clusterlock"
 	"github.com/statectl/statectl/runner/engine"
 	"github.com/statectl/statectl/runner/lock"
 	"github.com/statectl/statectl/runner/module"
@@ -21,6 +22,10 @@ type Exec struct {
 	// Check, if set, sees every plan before the engine acts on it (saved
 	// plans, the watch loop's drift count), masked as it would be printed.
 	Check PlanCheck
+	// Probe marks a plan-only look taken to decide whether a real run is
+	// due (watch, before taking the cluster lock): later targets' states
+	// do not see its predictions as this run's (Call.Upstream).
+	Probe bool
 }
 
 // Execute runs c for t with the engine and returns the run with the
@@ -38,7 +43,9 @@ func (s *Session) Execute(t *Target, c *state.Compiled, x Exec) *state.Run {
 	})
 	// Later targets' states see what this one did (a settings plan for
 	// node2 reads the join node2's member state planned).
-	s.upstream = append(s.upstream, engine.Upstream(t.Name, run.Results)...)
+	if !x.Probe {
+		s.upstream = append(s.upstream, engine.Upstream(t.Name, run.Results)...)
+	}
 	s.Secrets().Results(run.Results)
 	return run
 }
@@ -51,6 +58,12 @@ type Pass struct {
 	// Preflight, if set, runs after compiling and before locking; its
 	// error ends the pass (watch: is the target's daemon reachable?).
 	Preflight func(t *Target) error
+	// ClusterLock, if set, is taken on the target's cluster after the
+	// target's run lock and held while the states run, waiting up to
+	// ClusterLockWait (see package clusterlock). Test runs and targets
+	// that are not cluster members take none.
+	ClusterLock     *clusterlock.Locker
+	ClusterLockWait time.Duration
 }
 
 // Pass is one target's run, shared by apply and every watch pass: compile
@@ -71,7 +84,47 @@ func (s *Session) Pass(t *Target, sls []string, p Pass) (*state.Run, error) {
 		return nil, err
 	}
 	defer l.Release()
+	if p.ClusterLock != nil && !p.Test && !s.cfg.Test {
+		release, err := s.clusterLock(t, p)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	return s.Execute(t, c, p.Exec), nil
+}
+
+// clusterLock takes the cluster lock for t's pass, if t is a member of a
+// cluster, and drops the answers the session remembered: the previous
+// holder may have changed what they say.
+func (s *Session) clusterLock(t *Target, p Pass) (release func(), err error) {
+	none := func() {}
+	if t.Entry == nil || (t.Entry.Socket == "" && t.Entry.URL == "") {
+		return none, nil
+	}
+	conn, err := s.Pool().Get(s.ctx, t.Name)
+	if err != nil {
+		return nil, &Error{Stage: StageConnect, Err: fmt.Errorf("cluster unreachable: %w", err)}
+	}
+	// A server that is not (yet) clustered has its own database, which a
+	// join replaces: a lock there would coordinate nothing.
+	if conn.Info == nil || !conn.Info.Environment.ServerClustered {
+		return none, nil
+	}
+	k, err := p.ClusterLock.Acquire(s.ctx, conn.Server, clusterlock.Holder{Function: p.Function, Target: t.Name}, p.ClusterLockWait)
+	var busy *clusterlock.BusyError
+	if errors.As(err, &busy) {
+		return nil, stageErr(StageClusterLock, err, busy.Hint())
+	}
+	if err != nil {
+		return nil, stageErr(StageClusterLock, err, "pass --cluster-lock=false to run without it (then concurrent correctors may each write)")
+	}
+	s.pool.Refresh()
+	return func() {
+		if err := k.Release(); err != nil {
+			fmt.Fprintf(s.cfg.Warnings, "statectl: warning: %s: %s\n", t.Name, s.Secrets().String(err.Error()))
+		}
+	}, nil
 }
 
 // Lock takes t's run lock, waiting up to Config.LockTimeout. A lock held

@@ -3,6 +3,8 @@ package watch_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/lxc/incus/v6/shared/api"
 
+	"github.com/statectl/statectl/runner/clusterlock"
 	"github.com/statectl/statectl/runner/watch"
 )
 
@@ -58,13 +61,28 @@ func (l *lifecycle) count() int {
 }
 
 // TestManyCorrectorsOneWrite: three watchers, each with its own lock
-// directory and each following its own member (as a unit per member runs
-// `statectl watch local`), all hear a cluster-wide out-of-band
-// `config set`. The writes that land (config-updated lifecycle events,
+// directory (as on three machines), all hear a cluster-wide out-of-band
+// `config set`: in one deployment each follows its own member (as a unit
+// per member runs `statectl watch local`), in the other each follows every
+// member (as watchers on three admin machines do). The writes that land (config-updated lifecycle events,
 // as `incus monitor --type=lifecycle` counts them) match the corrections
-// the watchers report, and nobody flaps: no event and no pass follows the
-// convergence. Exactly one write per drift does not hold yet: see below.
+// the watchers report, exactly one lands per drift, and nobody flaps: no
+// event and no pass follows the convergence. The cluster lock is gone
+// when they have settled.
 func TestManyCorrectorsOneWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		expr   func(member string) string
+		drifts int
+	}{
+		{"one per member", func(m string) string { return m }, 3},
+		{"admin machines", func(string) string { return "node*" }, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) { manyCorrectors(t, tc.expr, tc.drifts) })
+	}
+}
+
+func manyCorrectors(t *testing.T, expr func(member string) string, drifts int) {
 	e := newEnv(t, 3)
 	e.formCluster("node*")
 	members := []string{"node1", "node2", "node3"}
@@ -77,9 +95,9 @@ func TestManyCorrectorsOneWrite(t *testing.T) {
 				own.flags[j+1] = filepath.Join(e.dir, fmt.Sprintf("locks-%d", i))
 			}
 		}
-		w := own.watch(m, "--interval", "1h")
+		w := own.watch(expr(m), "--interval", "1h")
 		w.waitRecord(0, time.Minute, func(watch.Record) bool { return true })
-		w.waitStderr(m+": following events via", 10*time.Second)
+		w.waitStderr(": following events via", 10*time.Second)
 		ws = append(ws, w)
 	}
 	mon := e.monitor(members...)
@@ -109,7 +127,7 @@ func TestManyCorrectorsOneWrite(t *testing.T) {
 	for i, w := range ws {
 		seen[i] = len(w.records())
 	}
-	for d := 1; d <= 3; d++ {
+	for d := 1; d <= drifts; d++ {
 		before := mon.count()
 		e.setConfig("node3", driftKey, fmt.Sprint(d))
 		deadline := time.Now().Add(time.Minute)
@@ -133,7 +151,7 @@ func TestManyCorrectorsOneWrite(t *testing.T) {
 			for _, r := range recs[seen[i]:] {
 				passes++
 				corrected += r.Corrected
-				summary = append(summary, fmt.Sprintf("%s: %s drift=%d corrected=%d writes=%d %s", r.Target, r.Outcome, r.Drift, r.Corrected, r.Writes, r.Error))
+				summary = append(summary, fmt.Sprintf("watcher %d: %s: %s drift=%d corrected=%d writes=%d %s%s", i+1, r.Target, r.Outcome, r.Drift, r.Corrected, r.Writes, r.Error, r.Note))
 			}
 			seen[i] = len(recs)
 		}
@@ -141,22 +159,84 @@ func TestManyCorrectorsOneWrite(t *testing.T) {
 		if corrected != writes {
 			t.Errorf("drift %d: the watchers report %d corrections, the lab saw %d writes", d, corrected, writes)
 		}
-		// Known gap (issue 12, "Many correctors, one write"): incusd checks
-		// the ETag of /1.0 against the member's cached cluster config,
-		// which another member's write updates asynchronously, and the
-		// check and the write are not atomic; so two watchers that read
-		// the drift before either wrote may both write (the same value).
-		// Until that is closed, at least one and at most one per watcher.
-		if writes < 1 || writes > len(ws) {
-			t.Errorf("drift %d: %d writes landed, want 1..%d", d, writes, len(ws))
+		// Exactly one write: the cluster lock serialises the corrections,
+		// and whoever comes second plans afresh and finds nothing to do.
+		if writes != 1 {
+			t.Errorf("drift %d: %d writes landed, want exactly 1", d, writes)
 		}
 		if v := e.config("node1", driftKey); v != "0" {
 			t.Errorf("drift %d: %s = %q after settling, want 0", d, driftKey, v)
 		}
 	}
+	if _, _, err := e.client("node1").GetProfile(clusterlock.Profile); !api.StatusErrorCheck(err, 404) {
+		t.Errorf("cluster lock left behind: %v", err)
+	}
 	for _, w := range ws {
 		if code := w.stop(); code != 0 {
 			t.Errorf("SIGTERM: exit %d", code)
 		}
+	}
+}
+
+// lockProfile puts a cluster lock in place by hand, as a run on host with
+// pid would hold it.
+func (e *env) lockProfile(host string, pid int) {
+	e.t.Helper()
+	if err := e.client("node1").CreateProfile(api.ProfilesPost{Name: clusterlock.Profile, ProfilePut: api.ProfilePut{Config: map[string]string{
+		"user.statectl.host": host, "user.statectl.pid": fmt.Sprint(pid), "user.statectl.function": "state.apply",
+		"user.statectl.target": "node2", "user.statectl.nonce": "c0ffee", "user.statectl.ttl": "1h", "user.statectl.beat": "0",
+	}}}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestWatchClusterLockHeld: a watcher that finds the cluster lock held by
+// a live run elsewhere leaves the drift to it (outcome deferred, the
+// holder named, nothing written) and corrects it once the lock is gone; a
+// lock left by a run that died on the watcher's own machine is broken at
+// once.
+func TestWatchClusterLockHeld(t *testing.T) {
+	e := newEnv(t, 2)
+	e.formCluster("node*")
+	w := e.watch("node1", "--interval", "1h", "--cluster-lock-wait", "300ms")
+	_, seen := w.waitRecord(0, time.Minute, func(watch.Record) bool { return true })
+
+	e.lockProfile("admin-elsewhere", 4242)
+	e.setConfig("node1", driftKey, "7")
+	rec, seen := w.waitRecord(seen, 30*time.Second, func(r watch.Record) bool { return r.Outcome == "deferred" })
+	if rec.Drift != 1 || rec.Writes != 0 || !strings.Contains(rec.Error, "state.apply for node2 (PID 4242 on admin-elsewhere") {
+		t.Fatalf("deferred pass: %+v", rec)
+	}
+	if v := e.config("node1", driftKey); v != "7" {
+		t.Fatalf("written while another run held the lock: %s = %q", driftKey, v)
+	}
+	if err := e.client("node1").DeleteProfile(clusterlock.Profile); err != nil {
+		t.Fatal(err)
+	}
+	rec, seen = w.waitRecord(seen, 30*time.Second, func(r watch.Record) bool { return r.Corrected > 0 })
+	if rec.Outcome != "ok" || rec.Trigger != watch.Retry || e.config("node1", driftKey) != "0" {
+		t.Fatalf("after the lock was released: %+v, %s = %q", rec, driftKey, e.config("node1", driftKey))
+	}
+
+	// A run killed on this machine while it held the lock.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	e.lockProfile(host, dead.Process.Pid)
+	e.setConfig("node1", driftKey, "8")
+	rec, _ = w.waitRecord(seen, 30*time.Second, func(r watch.Record) bool { return r.Corrected > 0 || r.Outcome != "ok" })
+	if rec.Outcome != "ok" || e.config("node1", driftKey) != "0" {
+		t.Fatalf("abandoned lock: %+v", rec)
+	}
+	if !strings.Contains(w.stderrText(), "breaking the cluster lock of state.apply for node2") {
+		t.Errorf("breaking the lock not logged:\n%s", w.stderrText())
+	}
+	if _, _, err := e.client("node1").GetProfile(clusterlock.Profile); !api.StatusErrorCheck(err, 404) {
+		t.Errorf("cluster lock left behind: %v", err)
+	}
+	if code := w.stop(); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
 	}
 }

@@ -55,6 +55,9 @@ const (
 	Failed
 	// Terminal: bad input; wait for the inputs to change.
 	Terminal
+	// Deferred: another run held the cluster lock for the whole wait;
+	// the drift is left to it and retried as after Failed.
+	Deferred
 )
 
 func (o Outcome) String() string {
@@ -65,6 +68,8 @@ func (o Outcome) String() string {
 		return "failed"
 	case Terminal:
 		return "terminal"
+	case Deferred:
+		return "deferred"
 	}
 	return "unknown"
 }
@@ -128,6 +133,9 @@ const (
 	DefaultDebounce   = 250 * time.Millisecond
 	DefaultMinBackoff = time.Second
 	DefaultInputPoll  = 2 * time.Second
+	// DefaultClusterLockWait bounds a pass's wait for the cluster lock
+	// (statectl watch --cluster-lock-wait).
+	DefaultClusterLockWait = 10 * time.Second
 )
 
 func (c *Config) defaults() {
@@ -180,7 +188,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		w := wait{delay: cfg.Interval + cfg.splay(), trigger: Interval}
 		switch out {
-		case Failed:
+		case Failed, Deferred:
 			if backoff == 0 {
 				backoff = cfg.MinBackoff
 			} else {

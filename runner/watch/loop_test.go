@@ -384,7 +384,7 @@ statectl_drift_detected_total{target="node2"} 2
 # HELP statectl_last_success_timestamp_seconds Unix time of the end of the last pass without failure.
 # TYPE statectl_last_success_timestamp_seconds gauge
 statectl_last_success_timestamp_seconds{target="node2"} 1.76371920002e+09
-# HELP statectl_passes_total Watch passes per target, by outcome (ok, failed, terminal).
+# HELP statectl_passes_total Watch passes per target, by outcome (ok, failed, terminal, deferred).
 # TYPE statectl_passes_total counter
 statectl_passes_total{outcome="failed",target="node2"} 1
 statectl_passes_total{outcome="ok",target="node2"} 1

@@ -39,11 +39,15 @@ type Record struct {
 	// pass on a converged target reads the same and writes nothing.
 	Reads  int64 `json:"reads"`
 	Writes int64 `json:"writes"`
-	// Outcome is ok, failed or terminal (see Outcome).
+	// Outcome is ok, failed, terminal or deferred (see Outcome).
 	Outcome string `json:"outcome"`
 	// Error is why the target could not run (render error, unreachable,
 	// lock busy); failed states are in FailedStates.
 	Error string `json:"error,omitempty"`
+	// Note says what the record's figures alone do not: the drift a plan
+	// saw was gone once the pass held the cluster lock (another corrector
+	// wrote it).
+	Note string `json:"note,omitempty"`
 
 	// Commit is the commit whose trees the pass ran (watch --git), in
 	// full; human output prints its first 12 digits.
@@ -117,7 +121,7 @@ func NewRecorder(log io.Writer) *Recorder {
 	r.started = r.now()
 	r.passes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "statectl_passes_total",
-		Help: "Watch passes per target, by outcome (ok, failed, terminal).",
+		Help: "Watch passes per target, by outcome (ok, failed, terminal, deferred).",
 	}, []string{"target", "outcome"})
 	r.drift = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "statectl_drift_detected_total",

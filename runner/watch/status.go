@@ -36,7 +36,7 @@ th,td{border:1px solid #d0d4da;padding:4px 8px;text-align:left;height:20px;white
 th{background:#fff3c4}
 td.num{text-align:right}
 .badge{display:inline-block;width:72px;text-align:center;color:#fff;border-radius:3px}
-.ok{background:#2a9d8f}.failed{background:#d62828}.terminal{background:#f77f00}
+.ok{background:#2a9d8f}.failed{background:#d62828}.terminal{background:#f77f00}.deferred{background:#6c757d}
 .err{color:#b00020}
 .line{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 section{margin:12px 0;padding:8px;border:1px solid #d0d4da}
