@@ -16,8 +16,9 @@ command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: incus, python3-jinja2, dnsmasq-base, iproute2, haproxy, chromium and git already installed"
+  echo "install-deps: incus, python3-jinja2, dnsmasq-base, iproute2, haproxy, chromium, git and openssh-client already installed"
   exit 0
 fi
 
@@ -36,6 +37,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q python3-jinja2
-$SUDO apt-get install -y -q --no-install-recommends dnsmasq-base iproute2 haproxy chromium git
+$SUDO apt-get install -y -q --no-install-recommends dnsmasq-base iproute2 haproxy chromium git openssh-client
 $SUDO apt-get install -y -q -t bookworm-backports --no-install-recommends incus-base incus-client
 echo "install-deps: installed $(incus --version 2>/dev/null || echo incus)"

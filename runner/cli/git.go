@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +19,8 @@ type gitOptions struct {
 	ref   string
 	poll  time.Duration
 	cache string
+	// allowedSigners: apply only commits signed by a key listed there.
+	allowedSigners string
 }
 
 func addGitFlags(fs *pflag.FlagSet, o *gitOptions) {
@@ -25,6 +28,7 @@ func addGitFlags(fs *pflag.FlagSet, o *gitOptions) {
 	fs.StringVar(&o.ref, "git-ref", "", "with --git: the branch, tag or full commit hash `REF` to apply (default: the remote's HEAD)")
 	fs.DurationVar(&o.poll, "git-poll", gitsrc.DefaultPoll, "statectl watch --git: fetch this often; a new commit runs a pass")
 	fs.StringVar(&o.cache, "git-cache", "", "with --git: cache `DIR` for the mirror and the checkouts (default $XDG_CACHE_HOME/statectl/git)")
+	fs.StringVar(&o.allowedSigners, "git-allowed-signers", "", "with --git: apply only commits with an SSH signature by a key listed in `FILE` (ssh-keygen's allowed signers format, as git's gpg.ssh.allowedSignersFile)")
 }
 
 // gitSource is the commit a run reads its trees from.
@@ -43,7 +47,7 @@ func (g *gitSource) report() map[string]string {
 func (a *app) gitRepo() (*gitsrc.Repo, error) {
 	o := a.opts.git
 	if o.url == "" {
-		for _, name := range []string{"git-ref", "git-poll", "git-cache"} {
+		for _, name := range []string{"git-ref", "git-poll", "git-cache", "git-allowed-signers"} {
 			if a.flags.Changed(name) {
 				return nil, usageError("e.g. --git https://git.example.com/site.git --git-ref main", "--%s needs --git", name)
 			}
@@ -66,6 +70,16 @@ func (a *app) gitRepo() (*gitsrc.Repo, error) {
 	if err != nil {
 		return nil, usageError("", "invalid --git: %w", err)
 	}
+	if o.allowedSigners != "" {
+		abs, err := filepath.Abs(o.allowedSigners)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			return nil, usageError("one line per key: EMAIL ssh-ed25519 AAAA... (see ssh-keygen(1), ALLOWED SIGNERS)", "--git-allowed-signers: %v", err)
+		}
+		repo.AllowedSigners = abs
+	}
 	for _, s := range repo.Secrets() {
 		a.secrets.Add(s)
 	}
@@ -84,6 +98,9 @@ func (a *app) trees() (string, string, error) {
 		h, err := repo.Fetch(a.ctx)
 		if err != nil {
 			return "", "", &cliError{code: 1, err: err, hint: "check the URL and that `git ls-remote URL` works as this user (keys, credential helper)"}
+		}
+		if err := repo.Verify(a.ctx, h); err != nil {
+			return "", "", &cliError{code: 1, err: err, hint: "sign commits with a key listed there: git config gpg.format ssh; git config user.signingkey ~/.ssh/id_ed25519.pub; git commit -S"}
 		}
 		dir, err := repo.Tree(a.ctx, h)
 		if err != nil {

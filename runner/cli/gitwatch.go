@@ -90,6 +90,19 @@ func (w *watcher) gitPass(ctx context.Context, info watch.PassInfo) watch.Outcom
 			return fail(watch.Terminal, errors.New("no good commit to apply"))
 		}
 		src.check = src.commit != good
+		if src.check {
+			// A commit never applied must carry an allowed signature
+			// (--git-allowed-signers); refused like a broken one.
+			if err := f.Repo.Verify(ctx, src.commit); err != nil {
+				if attempt == 0 {
+					why := a.secrets.String(oneLine(err))
+					f.SetBad(src.commit, why)
+					w.logf("git: refusing commit %s: %s", gitsrc.Short(src.commit), why)
+					continue
+				}
+				return fail(watch.Terminal, err)
+			}
+		}
 		dir, err := f.Repo.Tree(ctx, src.commit)
 		if err != nil {
 			return fail(watch.Failed, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,7 @@ const gitAppSLS = "{% for i in range(pillar['n']) %}\nstate-{{ i }}:\n  test.suc
 
 // gitWatcher is a watcher of node2 (test states, no daemon) following
 // remote's main branch; passes are run by hand.
-func gitWatcher(t *testing.T, remote string) (*watcher, *bytes.Buffer, *bytes.Buffer) {
+func gitWatcher(t *testing.T, remote string, extra ...string) (*watcher, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "roster.yaml"), "node2: {}\n")
@@ -25,6 +26,7 @@ func gitWatcher(t *testing.T, remote string) (*watcher, *bytes.Buffer, *bytes.Bu
 	args := []string{"watch", "node2", "--git", remote, "--git-ref", "main", "--git-cache", filepath.Join(dir, "cache"),
 		"--git-poll", "1h", "--roster", filepath.Join(dir, "roster.yaml"), "--config", filepath.Join(dir, "statectl.yaml"),
 		"--lock-dir", filepath.Join(dir, "locks")}
+	args = append(args, extra...)
 	w, log, stderr := testWatcher(t, "node2", args)
 	a := w.a
 	repo, err := a.gitRepo()
@@ -156,5 +158,46 @@ func TestWatchGitNoCommit(t *testing.T) {
 	rec := gitPass(t, w, log, stderr, 1, watch.Start, watch.Failed)
 	if !strings.Contains(rec.Error, "no commit of") || rec.GitError == "" {
 		t.Fatalf("record: %+v", rec)
+	}
+}
+
+// TestWatchGitAllowedSigners: with --git-allowed-signers, a commit signed
+// by a listed key is applied; an unsigned one and one signed by another
+// key are refused like broken ones (the last good commit stays applied)
+// and the record says why.
+func TestWatchGitAllowedSigners(t *testing.T) {
+	g := gittest.New(t)
+	key, allowed := gittest.SSHKey(t)
+	other, _ := gittest.SSHKey(t)
+	signers := filepath.Join(t.TempDir(), "allowed_signers")
+	write(t, signers, allowed)
+	g.SigningKey = key
+	c1 := g.Push(map[string]string{
+		"states/top.sls": "base:\n  '*':\n    - app\n", "states/app.sls": gitAppSLS,
+		"pillar/top.sls": "base:\n  '*':\n    - site\n", "pillar/site.sls": "n: 1\n"})
+	w, log, stderr := gitWatcher(t, g.Bare, "--git-allowed-signers", signers)
+	f := w.follow
+	if rec := gitPass(t, w, log, stderr, 1, watch.Start, watch.OK); rec.Commit != c1 || rec.States != 1 {
+		t.Fatalf("signed commit: %+v", rec)
+	}
+	for i, signWith := range []string{"", other} {
+		g.SigningKey = signWith
+		bad := g.Push(map[string]string{"pillar/site.sls": fmt.Sprintf("n: %d\n", i+5)})
+		if err := f.FetchNow(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		rec := gitPass(t, w, log, stderr, 2+i, watch.Commit, watch.OK)
+		if rec.Commit != c1 || rec.States != 1 || rec.FailedCommit != bad ||
+			!strings.Contains(rec.FailedCommitError, "is not signed by a key in "+signers) {
+			t.Fatalf("commit signed with %q: %+v", signWith, rec)
+		}
+	}
+	g.SigningKey = key
+	c4 := g.Push(map[string]string{"pillar/site.sls": "n: 3\n"})
+	if err := f.FetchNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rec := gitPass(t, w, log, stderr, 4, watch.Commit, watch.OK); rec.Commit != c4 || rec.States != 3 || rec.FailedCommit != "" {
+		t.Fatalf("signed again: %+v", rec)
 	}
 }

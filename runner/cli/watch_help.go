@@ -56,7 +56,9 @@ values); Ctrl-C interrupts the running pass between states.
 --git URL [--git-ref REF] [--git-poll 1m]: the state and pillar trees are
 paths in the commit at REF, fetched into --git-cache; a new commit runs a
 pass, a commit that fails to render or compile is refused (the last good
-one stays applied), and every record names its commit. --metrics-addr
+one stays applied), and every record names its commit.
+--git-allowed-signers FILE refuses commits without an SSH signature by a
+key listed in FILE the same way. --metrics-addr
 also serves a status page on /.
 See docs/watch.md.
 `

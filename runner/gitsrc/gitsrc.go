@@ -50,6 +50,10 @@ type Repo struct {
 	// KeepFor spares from Prune the checkouts used this recently (another
 	// process sharing the cache may be reading them); 0 spares none.
 	KeepFor time.Duration
+	// AllowedSigners, if set, is an SSH allowed-signers file (git's
+	// gpg.ssh.allowedSignersFile, absolute): Verify accepts only commits
+	// signed by a key it lists.
+	AllowedSigners string
 
 	mu sync.Mutex // serialises checkouts
 }
@@ -266,6 +270,25 @@ func (r *Repo) Cached(ctx context.Context) (string, error) {
 }
 
 var hashRE = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// Verify checks that commit hash carries an SSH signature by a key listed
+// in AllowedSigners (none set: every commit passes). git verify-commit
+// checks it, with ssh-keygen, as `git log --show-signature` would.
+func (r *Repo) Verify(ctx context.Context, hash string) error {
+	if r.AllowedSigners == "" {
+		return nil
+	}
+	if !hashRE.MatchString(hash) {
+		return fmt.Errorf("invalid commit hash %q", hash)
+	}
+	if _, err := r.git(ctx, nil, "-c", "gpg.ssh.allowedSignersFile="+r.AllowedSigners, "verify-commit", hash); err != nil {
+		if err.Error() == "exit status 1" { // git says nothing about a commit without a signature
+			err = errors.New("it has no signature")
+		}
+		return fmt.Errorf("commit %s is not signed by a key in %s: %w", Short(hash), r.AllowedSigners, err)
+	}
+	return nil
+}
 
 // Tree returns a read-only checkout of commit hash, made once: it is
 // written to a temporary directory and renamed into place, so a reader

@@ -245,3 +245,57 @@ func TestFollowerBad(t *testing.T) {
 		t.Fatal("Forget kept a bad commit")
 	}
 }
+
+// TestVerify: with an allowed-signers file, only commits signed by a key
+// it lists pass; unsigned ones and ones signed by another key are named
+// with git's reason.
+func TestVerify(t *testing.T) {
+	g := gittest.New(t)
+	key, allowed := gittest.SSHKey(t)
+	other, _ := gittest.SSHKey(t)
+	signers := filepath.Join(t.TempDir(), "allowed_signers")
+	if err := os.WriteFile(signers, []byte(allowed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(g.Bare, "main", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	commit := func(signWith string) string {
+		g.SigningKey = signWith
+		g.Push(map[string]string{"f": signWith + "x"})
+		h, err := r.Fetch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	unsigned := commit("")
+	if err := r.Verify(ctx, unsigned); err != nil {
+		t.Fatalf("no allowed signers: %v", err)
+	}
+	r.AllowedSigners = signers
+	for _, tc := range []struct {
+		name, key, want string
+	}{
+		{"unsigned", "", "is not signed by a key in " + signers + ": it has no signature"},
+		{"another key", other, "is not signed by a key in " + signers + ": Good \"git\" signature with ED25519 key SHA256:"},
+		{"allowed key", key, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := commit(tc.key)
+			err := r.Verify(ctx, h)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), Short(h)+" "+tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			t.Log(err)
+		})
+	}
+}

@@ -15,6 +15,24 @@ type Remote struct {
 	t    testing.TB
 	Bare string
 	Work string
+	// SigningKey, if set, is the SSH private key Commit signs with.
+	SigningKey string
+}
+
+// SSHKey makes an ed25519 key pair without a passphrase in a temporary
+// directory; it returns the private key's path and an allowed-signers
+// line for it (git's gpg.ssh.allowedSignersFile format).
+func SSHKey(t testing.TB) (key, allowed string) {
+	t.Helper()
+	key = filepath.Join(t.TempDir(), "id_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "t@example.com", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen (package openssh-client): %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, "t@example.com " + strings.TrimSpace(string(pub)) + "\n"
 }
 
 // Git runs git in dir with a fixed identity and no user or system
@@ -64,7 +82,11 @@ func (r *Remote) Commit(branch string, files map[string]string) string {
 		}
 	}
 	Git(r.t, r.Work, "add", "-A")
-	Git(r.t, r.Work, "commit", "--quiet", "--allow-empty", "-m", "change")
+	if r.SigningKey != "" {
+		Git(r.t, r.Work, "-c", "gpg.format=ssh", "-c", "user.signingkey="+r.SigningKey, "commit", "-S", "--quiet", "--allow-empty", "-m", "change")
+	} else {
+		Git(r.t, r.Work, "commit", "--quiet", "--allow-empty", "-m", "change")
+	}
 	Git(r.t, r.Work, "push", "--quiet", "--force", "origin", "HEAD:"+branch)
 	return Git(r.t, r.Work, "rev-parse", "HEAD")
 }
