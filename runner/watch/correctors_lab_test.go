@@ -14,6 +14,7 @@ import (
 	"github.com/lxc/incus/v6/shared/api"
 
 	"github.com/statectl/statectl/runner/clusterlock"
+	"github.com/statectl/statectl/runner/lab/labtest"
 	"github.com/statectl/statectl/runner/watch"
 )
 
@@ -237,6 +238,69 @@ func TestWatchClusterLockHeld(t *testing.T) {
 		t.Errorf("cluster lock left behind: %v", err)
 	}
 	if code := w.stop(); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+}
+
+// TestWatchKilledHoldingClusterLock: a watcher killed (SIGKILL) in the
+// middle of a correction, holding the cluster lock with a storage pool's
+// pending entries made and its cluster-wide create not sent, leaves the
+// lock behind; the watcher that follows on the same machine breaks it at
+// once and finishes the pool. Nothing is left: no lock, no pending pool.
+func TestWatchKilledHoldingClusterLock(t *testing.T) {
+	e := newEnv(t, 2)
+	e.formCluster("node*")
+	src := t.TempDir()
+	for _, m := range []string{"node1", "node2"} {
+		if err := os.Mkdir(filepath.Join(src, m), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	override := fmt.Sprintf(`{"incus": {"storage_pools": {"wp": {"driver": "dir", "members": {"node1": {"source": %q}, "node2": {"source": %q}}}}}}`,
+		filepath.Join(src, "node1"), filepath.Join(src, "node2"))
+	args := []string{"node1", "--interval", "1h", "--pillar-override", override}
+
+	t.Setenv("STATECTL_TEST_HOLD_BEFORE", "create") // a testhooks build stops itself there
+	a := e.watch(args...)
+	c := e.client("node1")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, _, err := c.GetProfile(clusterlock.Profile); err == nil {
+			if p, _, err := c.GetStoragePool("wp"); err == nil && p.Status == api.StoragePoolStatusPending {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the watcher did not reach the create holding the lock:\n%s", a.stderrText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	labtest.WaitStopped(t, a.cmd.Process.Pid)
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	a.done <- nil
+	if _, _, err := c.GetProfile(clusterlock.Profile); err != nil {
+		t.Fatalf("the killed watcher's lock is gone already: %v", err)
+	}
+
+	os.Setenv("STATECTL_TEST_HOLD_BEFORE", "")
+	b := e.watch(args...)
+	rec, _ := b.waitRecord(0, time.Minute, func(watch.Record) bool { return true })
+	if rec.Outcome != "ok" || rec.Corrected != 1 {
+		t.Fatalf("the next watcher's first pass: %+v\n%s", rec, b.stderrText())
+	}
+	if !strings.Contains(b.stderrText(), "breaking the cluster lock of state.watch for node1 (PID "+fmt.Sprint(a.cmd.Process.Pid)) {
+		t.Errorf("breaking the lock not logged:\n%s", b.stderrText())
+	}
+	if p, _, err := c.GetStoragePool("wp"); err != nil || p.Status != api.StoragePoolStatusCreated {
+		t.Fatalf("pool after the second watcher: %v %+v", err, p)
+	}
+	if _, _, err := c.GetProfile(clusterlock.Profile); !api.StatusErrorCheck(err, 404) {
+		t.Errorf("cluster lock left behind: %v", err)
+	}
+	if code := b.stop(); code != 0 {
 		t.Errorf("SIGTERM: exit %d", code)
 	}
 }
