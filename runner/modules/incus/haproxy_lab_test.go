@@ -2,6 +2,7 @@ package incus_test
 
 import (
 	"context"
+	"github.com/lxc/incus/v6/shared/api"
 	"testing"
 	"time"
 
@@ -38,6 +39,63 @@ func TestSettingsThroughHAProxy(t *testing.T) {
 	if srv, _, err := e.client("node2").GetServer(); err != nil || srv.Config["images.remote_cache_expiry"] != "11" {
 		t.Fatalf("node2 does not have the value written through haproxy: %v", err)
 	}
+}
+
+// TestSharedResourcesThroughHAProxy: the other read-then-write paths
+// through a round-robin balancer: a storage pool created from one state
+// with a per-member map (pending entries, then the cluster-wide create),
+// its description changed, a cluster group created and changed, a
+// member's description changed. Each update is a GET and an ETag-checked
+// PUT landing on different members: their ETags must agree.
+func TestSharedResourcesThroughHAProxy(t *testing.T) {
+	l, lb := haproxyLab(t, false)
+	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
+		"lb": {Name: "lb", URL: "https://" + lb, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert},
+	}}
+	e := &env{t: t, lab: l, roster: r}
+	e.mod = e.newModule()
+	n2, _ := l.Member("node2")
+	dirs := memberDirs(t, "node1", "node2", "node3")
+	members := map[string]any{}
+	for n, d := range dirs {
+		members[n] = map[string]any{"source": d}
+	}
+	// Plan with one module and apply with another, as apply --plan does
+	// from a saved plan: each has its own connection, so haproxy sends the
+	// plan's GET and the apply's PUT to different members (round-robin per
+	// connection: six fresh connections were answered by node2, node3,
+	// node1, node2, node3, node1). Several times each, so the pairs vary.
+	apply := func(c *module.Call) {
+		t.Helper()
+		r := e.plan(e.newModule(), c)
+		if r.planErr != nil || r.plan.Fail || len(r.plan.Changes) == 0 {
+			t.Fatalf("%s: plan: %v %+v", c.ID, r.planErr, r.plan)
+		}
+		out, err := e.newModule().Apply(context.Background(), c, r.plan)
+		if err != nil || out.Failed {
+			t.Fatalf("%s: apply through another member: %v %+v", c.ID, err, out)
+		}
+	}
+	for _, desc := range []string{"a", "b", "c", "d"} {
+		apply(mkcall("lb", "storage_pool_present", "lbpool", map[string]any{
+			"driver": "dir", "description": "pool " + desc, "members": members}))
+		apply(mkcall("lb", "cluster_group_present", "lbgroup", map[string]any{
+			"description": "group " + desc}))
+		apply(mkcall("lb", "cluster_member_present", "node2", map[string]any{
+			"address": n2.Address, "description": "member " + desc}))
+	}
+	c := e.client("node3")
+	if p, _, err := c.GetStoragePool("lbpool"); err != nil || p.Status != api.StoragePoolStatusCreated || p.Description != "pool d" {
+		t.Fatalf("pool: %v %+v", err, p)
+	}
+	if g, _, err := c.GetClusterGroup("lbgroup"); err != nil || g.Description != "group d" {
+		t.Fatalf("group: %v %+v", err, g)
+	}
+	if m, _, err := c.GetClusterMember("node2"); err != nil || m.Description != "member d" {
+		t.Fatalf("member: %v %+v", err, m)
+	}
+	e.mustConverged(e.newModule(), mkcall("lb", "storage_pool_present", "lbpool", map[string]any{
+		"driver": "dir", "description": "pool d", "members": members}))
 }
 
 // A converged pass with one member frozen, under the two patterns the
