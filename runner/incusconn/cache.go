@@ -22,7 +22,8 @@ import (
 // same run is seen by the next run, as with any change after a plan; an
 // apply uses the ETag of the read, so such a change is refused (HTTP 412),
 // never overwritten. GET /1.0 of member-scoped views (UseTarget) is not
-// cached; storage pools and networks are (rescache.go).
+// cached; storage pools and networks are (rescache.go), and the member
+// list that cluster_member_present plans from (members.go).
 type cachedServer struct {
 	incus.InstanceServer
 	p *Pool

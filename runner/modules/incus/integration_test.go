@@ -133,6 +133,7 @@ func TestClusterMembership(t *testing.T) {
 
 	// Out-of-band drift: test mode reports it and sends nothing.
 	drift(t, c1, "node2", "edited by hand")
+	m2 = e.newModule() // the run's cache keeps what it read: a new run sees the edit
 	r = e.plan(m2, join2)
 	want := map[string]any{"old": "edited by hand", "new": "Cluster node 2"}
 	if d, _ := r.plan.Changes["description"].(map[string]any); r.planErr != nil || d["old"] != want["old"] || d["new"] != want["new"] {

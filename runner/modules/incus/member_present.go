@@ -12,6 +12,7 @@ import (
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
 
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -162,7 +163,8 @@ func planMemberPresent(ctx context.Context, m *Module, c *call) (*module.Plan, e
 		}, nil
 	}
 
-	mem, etag, err := memberOf(view.srv, c.Name)
+	// From the run's member list: one read serves every member's state.
+	mem, etag, err := incusconn.ClusterMember(view.srv, c.Name)
 	if err != nil {
 		return nil, err
 	}
