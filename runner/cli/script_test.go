@@ -2,16 +2,14 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/statectl/statectl/runner/golden"
 )
-
-var updateScripts = flag.Bool("update", false, "rewrite cmp expectations in testdata/script")
 
 func TestMain(m *testing.M) {
 	// The scripts run statectl as a real subprocess, so exit codes,
@@ -26,7 +24,7 @@ func params(dir string) testscript.Params {
 		Dir:                 dir,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		UpdateScripts:       *updateScripts,
+		UpdateScripts:       golden.Update(), // -update rewrites cmp expectations in testdata/script
 		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"exitcode": exitcodeCmd},
 		Setup: func(env *testscript.Env) error {
 			// A pinned clock makes human output byte-comparable.

@@ -2,18 +2,15 @@ package compile
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/state"
 	"github.com/statectl/statectl/runner/target"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testdata is the repository's top-level testdata/compile.
 const testdata = "../../testdata/compile"
@@ -50,23 +47,6 @@ func dump(c *state.Compiled) string {
 		}
 	}
 	return b.String()
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run with -update): %v", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
 }
 
 // checkEdges asserts the invariant every compiled run must hold: each
@@ -121,7 +101,7 @@ func TestCompileGolden(t *testing.T) {
 				t.Fatalf("compile: %v", err)
 			}
 			checkEdges(t, c)
-			golden(t, filepath.Join(root, "compiled.golden"), dump(c))
+			golden.Check(t, filepath.Join(root, "compiled.golden"), []byte(dump(c)))
 		})
 	}
 }

@@ -1,21 +1,19 @@
 package docgen
 
 import (
-	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	"github.com/statectl/statectl/runner/modules/cmd"
 	"github.com/statectl/statectl/runner/modules/incus"
 	"github.com/statectl/statectl/runner/modules/testmod"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/states.md from the modules' specs")
 
 const statesDoc = "../../docs/states.md"
 
@@ -38,7 +36,7 @@ func TestStatesReference(t *testing.T) {
 	if got == string(old) {
 		return
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(statesDoc, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -2,16 +2,14 @@ package lab
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/roster"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestOptionsDefaults(t *testing.T) {
 	tests := []struct {
@@ -63,24 +61,9 @@ func testLab(dir string) *Lab {
 	return l
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "lab", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run with -update): %v", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("..", "..", "testdata", "lab", name), got)
 }
 
 func TestWritePillarGolden(t *testing.T) {
@@ -95,7 +78,7 @@ func TestWritePillarGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "pillar_"+f, data)
+		checkGolden(t, "pillar_"+f, data)
 	}
 }
 

@@ -3,15 +3,13 @@ package pillar
 import (
 	"encoding/json"
 	"errors"
-	"flag"
+	"github.com/statectl/statectl/runner/golden"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const testdata = "../../testdata/pillar"
 
@@ -53,21 +51,7 @@ func checkGolden(t *testing.T, file string, got map[string]any) {
 		t.Fatal(err)
 	}
 	data = append(data, '\n')
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != string(data) {
-		t.Errorf("pillar differs from %s:\ngot:\n%s\nwant:\n%s", file, data, want)
-	}
+	golden.Check(t, file, data)
 }
 
 func TestMergeOrder(t *testing.T) {

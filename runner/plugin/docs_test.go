@@ -1,15 +1,13 @@
 package plugin
 
 import (
-	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/statectl/statectl/runner/docgen"
+	"github.com/statectl/statectl/runner/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the generated file module reference in docs/plugins.md")
 
 const pluginsDoc = "../../docs/plugins.md"
 
@@ -34,7 +32,7 @@ func TestPluginDocs(t *testing.T) {
 	if got == string(doc) {
 		return
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(pluginsDoc, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package render
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/statectl/statectl/runner/golden"
 	"gopkg.in/yaml.v3"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func testContext(sls string) *Context {
 	return &Context{
@@ -70,19 +68,7 @@ func TestErrorGolden(t *testing.T) {
 			if strings.Contains(got, "hunter2-very-secret") {
 				t.Errorf("error shows a pillar secret:\n%s", got)
 			}
-			golden := filepath.Join(dir, strings.TrimSuffix(rel, ".sls")+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("error differs from %s\n--- got\n%s--- want\n%s", golden, got, want)
-			}
+			golden.Check(t, filepath.Join(dir, strings.TrimSuffix(rel, ".sls")+".golden"), []byte(got))
 		})
 	}
 }

@@ -2,18 +2,15 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/secret"
 	"github.com/statectl/statectl/runner/state"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var clock = time.Date(2025, 11, 21, 10, 15, 1, 936011000, time.UTC)
 
@@ -66,22 +63,9 @@ func failhardRun() *Run {
 	}}
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "report", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run go test -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("..", "..", "testdata", "report", name), got)
 }
 
 func TestGolden(t *testing.T) {
@@ -116,7 +100,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("output not deterministic:\n%s\n---\n%s", first, buf.Bytes())
 				}
 			}
-			golden(t, tt.golden, first)
+			checkGolden(t, tt.golden, first)
 		})
 	}
 }
@@ -220,7 +204,7 @@ func TestStatesData(t *testing.T) {
 	if strings.Contains(buf.String(), "hunter2") || strings.Contains(buf.String(), "tr0ub4dor") {
 		t.Fatalf("secret printed:\n%s", buf.String())
 	}
-	golden(t, "states.yaml", buf.Bytes())
+	checkGolden(t, "states.yaml", buf.Bytes())
 }
 
 func TestMaskTreeReport(t *testing.T) {

@@ -3,7 +3,6 @@ package watch
 import (
 	"bytes"
 	"context"
-	"flag"
 	"image"
 	"image/color"
 	"image/png"
@@ -19,9 +18,8 @@ import (
 	"time"
 
 	"github.com/statectl/statectl/runner/gitsrc"
+	"github.com/statectl/statectl/runner/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	commitGood = "4f1c2a9b8e7d6c5b4a3928171615141312111009"
@@ -74,22 +72,10 @@ func getPage(t *testing.T, h http.Handler, path string) (int, string, string) {
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 }
 
-func golden(t *testing.T, name string, got []byte) []byte {
+// goldenFile reads testdata/watch/NAME (written first with -update).
+func goldenFile(t *testing.T, name string, got []byte) []byte {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "watch", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	return want
+	return golden.Read(t, filepath.Join("..", "..", "testdata", "watch", name), got)
 }
 
 // TestStatusPageGolden: the page is byte-stable for the same records and
@@ -99,7 +85,7 @@ func TestStatusPageGolden(t *testing.T) {
 	if code != http.StatusOK || !strings.HasPrefix(ctype, "text/html") {
 		t.Fatalf("GET / = %d %s", code, ctype)
 	}
-	if want := golden(t, "status.golden.html", []byte(body)); body != string(want) {
+	if want := goldenFile(t, "status.golden.html", []byte(body)); body != string(want) {
 		t.Errorf("status page differs from testdata/watch/status.golden.html (go test -update rewrites it):\n%s", body)
 	}
 	// The same page again: deterministic (map order, clock).
@@ -236,7 +222,7 @@ func TestStatusPageBrowser(t *testing.T) {
 		}
 	}
 	// The layout of the golden screenshot, within a tolerance.
-	want := golden(t, "status.golden.png", data)
+	want := goldenFile(t, "status.golden.png", data)
 	wimg, err := png.Decode(bytes.NewReader(want))
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	cmdmod "github.com/statectl/statectl/runner/modules/cmd"
@@ -25,7 +26,7 @@ func TestShippedMaintenance(t *testing.T) {
 		t.Run(tc.scenario+"/"+tc.id, func(t *testing.T) {
 			grains := map[string]any{"id": tc.id, "incus_scenario": tc.scenario, "ipv4": []any{tc.ip, "127.0.0.1"}}
 			got := renderShipped(t, reg, tc.id, grains, "incus.maintenance")
-			golden(t, filepath.Join(repo, "testdata", "incus", "states", "maintenance-sls_"+tc.scenario+"_"+tc.id+".golden"), got)
+			golden.Check(t, filepath.Join(repo, "testdata", "incus", "states", "maintenance-sls_"+tc.scenario+"_"+tc.id+".golden"), []byte(got))
 		})
 	}
 }

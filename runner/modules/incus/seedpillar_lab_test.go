@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/statectl/statectl/runner/compile"
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	incusmod "github.com/statectl/statectl/runner/modules/incus"
@@ -122,7 +123,7 @@ func TestSeedPillarsRender(t *testing.T) {
 			b.WriteString("\n")
 		}
 	}
-	golden(t, filepath.Join(seedDir, "render.golden"), b.String())
+	golden.Check(t, filepath.Join(seedDir, "render.golden"), []byte(b.String()))
 }
 
 // labSeed is a seed file with the lab's addresses (its 127.0.S.* prefix

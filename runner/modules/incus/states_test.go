@@ -2,23 +2,20 @@ package incus_test
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/statectl/statectl/runner/compile"
+	"github.com/statectl/statectl/runner/golden"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 	incusmod "github.com/statectl/statectl/runner/modules/incus"
 	"github.com/statectl/statectl/runner/pillar"
 	"github.com/statectl/statectl/runner/target"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const repo = "../../.."
 
@@ -49,7 +46,7 @@ func TestShippedStates(t *testing.T) {
 					"ipv4": []any{tc.ips[i], "127.0.0.1"},
 				}
 				got := renderShipped(t, reg, id, grains, "incus")
-				golden(t, filepath.Join(repo, "testdata", "incus", "states", tc.scenario+"_"+id+".golden"), got)
+				golden.Check(t, filepath.Join(repo, "testdata", "incus", "states", tc.scenario+"_"+id+".golden"), []byte(got))
 			})
 		}
 	}
@@ -97,26 +94,6 @@ func renderShipped(t *testing.T, reg *module.Registry, id string, grains map[str
 		}
 	}
 	return b.String()
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
 }
 
 // maskPasswords keeps example passwords out of golden files.
