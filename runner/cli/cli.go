@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
+	"github.com/statectl/statectl/runner/clusterlock"
 	"github.com/statectl/statectl/runner/config"
 	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/plugin"
@@ -89,6 +91,9 @@ type app struct {
 	// source is the Git commit whose checkout the trees are read from
 	// (--git; nil: the local trees).
 	source *gitSource
+	// locker takes the cluster lock for apply --cluster-lock.
+	lockerOnce sync.Once
+	locker     *clusterlock.Locker
 }
 
 // clockEnv pins the clock for reproducible output in the CLI's own script

@@ -56,7 +56,7 @@ func (a *app) apply(args []string) error {
 		// Rolling runs go one batch at a time across the whole selection;
 		// --parallel is refused with --batch (see checkBatchFlags).
 		err = a.batchRun(s, expr, sls, func(t *run.Target) (int, error) {
-			r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
+			r, err := s.Pass(t, sls, a.applyPass())
 			if err != nil {
 				return 0, err
 			}

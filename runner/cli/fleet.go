@@ -26,7 +26,7 @@ func (a *app) applyFleet(s *run.Session, expr string, sls []string, view *runVie
 		// One cluster (or a roster without cluster fields): stream target
 		// by target, as always.
 		return a.forTargets(ordered, func(t *run.Target) (int, error) {
-			r, err := s.Pass(t, sls, run.Pass{Function: "state.apply"})
+			r, err := s.Pass(t, sls, a.applyPass())
 			if err != nil {
 				return 0, err
 			}
@@ -69,7 +69,7 @@ func (a *app) applyFleet(s *run.Session, expr string, sls []string, view *runVie
 	runs := map[*run.Target]*report.Run{}
 	human := view.format == report.Human
 	codes := run.RunFleet(a.ctx, groups, a.opts.parallel, a.stdout, func(g run.Group, t *run.Target, w io.Writer) int {
-		r, err := sessions[index[g.Cluster]].Pass(t, sls, run.Pass{Function: "state.apply"})
+		r, err := sessions[index[g.Cluster]].Pass(t, sls, a.applyPass())
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {

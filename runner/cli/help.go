@@ -76,6 +76,14 @@ the same as a sequential run's. It does not combine with --batch.
 --git URL [--git-ref REF] takes the state and pillar trees (--states,
 --pillar, relative to the repository root) from the commit at REF, fetched
 into --git-cache; the roster and statectl.yaml stay local (docs/watch.md).
+--git-allowed-signers FILE refuses a commit without an SSH signature by a
+key listed in FILE.
+
+--cluster-lock holds the cluster's lock (the profile statectl-lock, the
+one watch passes correct under) while each target runs, so watchers leave
+the cluster to this apply; a lock held by another run is waited for up to
+--cluster-lock-wait (default 10s), then the target fails naming the holder.
+Off unless given: it costs two writes per target.
 
 Exit codes: 0 ok; 1 usage, render or compile error (nothing ran); 2 a state
 failed; 3 with --detailed-exitcode: succeeded and changed (or would change);

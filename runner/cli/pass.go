@@ -3,7 +3,9 @@ package cli
 import (
 	"github.com/spf13/pflag"
 
+	"github.com/statectl/statectl/runner/clusterlock"
 	"github.com/statectl/statectl/runner/report"
+	"github.com/statectl/statectl/runner/run"
 	"github.com/statectl/statectl/runner/watch"
 )
 
@@ -19,8 +21,8 @@ func addRunFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.logFile, "log-file", "", "statectl watch: append one JSON line per pass to `FILE` (default stdout)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "statectl watch: serve /metrics and /healthz on `ADDR` (host:port)")
 	fs.DurationVar(&o.eventTimeout, "event-timeout", watch.DefaultLiveness, "statectl watch: drop an event stream silent this long (the member is pinged) and follow another member")
-	fs.BoolVar(&o.clusterLock, "cluster-lock", true, "statectl watch: correct drift only while holding the cluster's lock (profile statectl-lock), so watchers on several machines write a drift once")
-	fs.DurationVar(&o.clusterLockWait, "cluster-lock-wait", watch.DefaultClusterLockWait, "statectl watch: wait this long for another run's cluster lock before leaving the drift to it and retrying later")
+	fs.BoolVar(&o.clusterLock, "cluster-lock", true, "statectl watch: correct drift only while holding the cluster's lock (profile statectl-lock), so watchers on several machines write a drift once; statectl apply: only when given, hold it while each target runs, so watchers leave the cluster to the apply")
+	fs.DurationVar(&o.clusterLockWait, "cluster-lock-wait", watch.DefaultClusterLockWait, "wait this long for another run's cluster lock (watch: then leave the drift to it and retry later; apply: then fail the target)")
 }
 
 // runFormat parses --out and --state-output for a command reporting runs.
@@ -44,4 +46,17 @@ func (a *app) runFormat() (report.Format, report.RunOptions, error) {
 		Detailed: a.opts.detailed,
 	}
 	return format, opts, nil
+}
+
+// applyPass is the pass options of apply's targets: with --cluster-lock
+// given (on the command line or in statectl.yaml), each target runs
+// holding its cluster's lock, so watchers defer to the apply. Off by
+// default: it costs every applied target two writes, no-ops included.
+func (a *app) applyPass() run.Pass {
+	p := run.Pass{Function: "state.apply"}
+	if a.flags.Changed("cluster-lock") && a.opts.clusterLock {
+		a.lockerOnce.Do(func() { a.locker = clusterlock.New() })
+		p.ClusterLock, p.ClusterLockWait = a.locker, a.opts.clusterLockWait
+	}
+	return p
 }
