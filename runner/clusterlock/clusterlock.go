@@ -293,6 +293,13 @@ func (k *Lock) heartbeat() {
 		case <-tick.C:
 		}
 		p, etag, err := k.srv.GetProfile(Profile)
+		if err != nil && !api.StatusErrorCheck(err, http.StatusNotFound) {
+			// The member may be restarting (a rolling update holds the
+			// lock through it): try again at the next beat; silence
+			// longer than the TTL lets another run break the lock.
+			k.l.logf("warning: failed to refresh the cluster lock: %v", err)
+			continue
+		}
 		if err != nil || p.Config[keyNonce] != k.nonce {
 			k.lost.Store(true)
 			k.l.logf("warning: lost the cluster lock (profile %s was removed or replaced)", Profile)
@@ -318,6 +325,14 @@ func (k *Lock) Release() error {
 		close(k.stop)
 		<-k.done
 		p, _, gerr := k.srv.GetProfile(Profile)
+		for try := 1; gerr != nil && !api.StatusErrorCheck(gerr, http.StatusNotFound) && try < 5; try++ {
+			time.Sleep(time.Duration(try) * 200 * time.Millisecond) // a member restarting
+			p, _, gerr = k.srv.GetProfile(Profile)
+		}
+		if gerr != nil && !api.StatusErrorCheck(gerr, http.StatusNotFound) {
+			err = fmt.Errorf("failed to release the cluster lock (profile %s; other runs break it after %s of silence): %w", Profile, k.l.ttl(), gerr)
+			return
+		}
 		if gerr != nil || p.Config[keyNonce] != k.nonce {
 			return // broken by another run: not ours to delete
 		}

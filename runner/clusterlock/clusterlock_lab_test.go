@@ -196,6 +196,34 @@ func TestClusterLock(t *testing.T) {
 		}
 	})
 
+	t.Run("holder's member restarts", func(t *testing.T) {
+		// A rolling update holds the lock through the restart of the
+		// member it talks to: the heartbeat's failures are not a loss,
+		// and the release still deletes the lock.
+		a := New()
+		a.TTL = 600 * time.Millisecond // a beat every 200ms: some fall in the restart
+		a.Logf = t.Logf
+		k, err := a.Acquire(ctx, members[1], h, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		took, err := l.Restart(ctx, "node2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("node2 restarted in %s", took)
+		time.Sleep(500 * time.Millisecond) // beats after the restart
+		if k.Lost() {
+			t.Fatal("a restart of the holder's member counted as losing the lock")
+		}
+		if err := k.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := profileExists(t, srv); ok {
+			t.Fatal("lock left after the release")
+		}
+	})
+
 	t.Run("release keeps a lock taken over", func(t *testing.T) {
 		a := other(1, "admin-a")
 		a.TTL = 300 * time.Millisecond
