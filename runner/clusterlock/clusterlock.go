@@ -153,19 +153,25 @@ func (l *Locker) logf(format string, args ...any) {
 
 // Lock is a held lock.
 type Lock struct {
-	l     *Locker
-	srv   incus.InstanceServer
-	nonce string
-	stop  chan struct{}
-	done  chan struct{}
-	lost  atomic.Bool
-	once  sync.Once
+	l *Locker
+	// srv is the connection the lock was taken through; others, if set,
+	// gives other members of the same cluster for the heartbeat and the
+	// release when srv stops answering (its member is being upgraded).
+	mu     sync.Mutex // guards srv and others (heartbeat and Release)
+	srv    incus.InstanceServer
+	others func() []incus.InstanceServer
+	nonce  string
+	stop   chan struct{}
+	lost   atomic.Bool
+	once   sync.Once
 }
 
 // Acquire takes the lock on srv's cluster for h (Host, PID and Since are
 // filled in), waiting up to wait while another run holds it. It returns a
-// *BusyError if the wait ends first.
-func (l *Locker) Acquire(ctx context.Context, srv incus.InstanceServer, h Holder, wait time.Duration) (*Lock, error) {
+// *BusyError if the wait ends first. others, if not nil, is asked (once,
+// and only when srv fails) for connections to other members of the same
+// cluster, which then carry the heartbeat and the release.
+func (l *Locker) Acquire(ctx context.Context, srv incus.InstanceServer, h Holder, wait time.Duration, others func() []incus.InstanceServer) (*Lock, error) {
 	srv = srv.UseProject(api.ProjectDefaultName)
 	h.Host, h.PID, h.Since = l.host, l.pid, l.now()
 	nonce, err := newNonce()
@@ -177,7 +183,7 @@ func (l *Locker) Acquire(ctx context.Context, srv incus.InstanceServer, h Holder
 	for {
 		err := l.create(srv, h, nonce)
 		if err == nil {
-			k := &Lock{l: l, srv: srv, nonce: nonce, stop: make(chan struct{}), done: make(chan struct{})}
+			k := &Lock{l: l, srv: srv, others: others, nonce: nonce, stop: make(chan struct{})}
 			go k.heartbeat()
 			return k, nil
 		}
@@ -281,9 +287,10 @@ func (l *Locker) breakLock(srv incus.InstanceServer, p *api.Profile, h Holder) e
 	return nil
 }
 
-// heartbeat moves the beat every TTL/3 until Release.
+// heartbeat moves the beat every TTL/3 until Release. Release does not
+// wait for it: a beat stuck in a write (Incus tells every member about a
+// profile update, and waits for a frozen one) must not hold up the run.
 func (k *Lock) heartbeat() {
-	defer close(k.done)
 	tick := time.NewTicker(k.l.ttl() / 3)
 	defer tick.Stop()
 	for n := 1; ; n++ {
@@ -292,7 +299,10 @@ func (k *Lock) heartbeat() {
 			return
 		case <-tick.C:
 		}
-		p, etag, err := k.srv.GetProfile(Profile)
+		p, etag, srv, err := k.read()
+		if closed(k.stop) {
+			return
+		}
 		if err != nil && !api.StatusErrorCheck(err, http.StatusNotFound) {
 			// The member may be restarting (a rolling update holds the
 			// lock through it): try again at the next beat; silence
@@ -308,9 +318,42 @@ func (k *Lock) heartbeat() {
 		put := p.Writable()
 		put.Config[keyBeat] = strconv.Itoa(n)
 		k.l.writes.Add(1)
-		if err := k.srv.UpdateProfile(Profile, put, etag); err != nil {
+		if err := srv.UpdateProfile(Profile, put, etag); err != nil && !closed(k.stop) {
 			k.l.logf("warning: failed to refresh the cluster lock: %v", err)
 		}
+	}
+}
+
+// read reads the lock profile through srv, or, when srv fails (not with
+// 404: the lock is gone), through the first other member that answers,
+// which then serves the lock from there on. It returns the connection
+// that answered.
+func (k *Lock) read() (*api.Profile, string, incus.InstanceServer, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p, etag, err := k.srv.GetProfile(Profile)
+	if err == nil || api.StatusErrorCheck(err, http.StatusNotFound) || k.others == nil {
+		return p, etag, k.srv, err
+	}
+	alts := k.others()
+	k.others = nil // asked once: the one that answers is kept as srv
+	for _, alt := range alts {
+		alt = alt.UseProject(api.ProjectDefaultName)
+		if p2, etag2, err2 := alt.GetProfile(Profile); err2 == nil || api.StatusErrorCheck(err2, http.StatusNotFound) {
+			k.l.logf("warning: the cluster lock's member does not answer (%v): using another member of the cluster", err)
+			k.srv = alt
+			return p2, etag2, alt, err2
+		}
+	}
+	return p, etag, k.srv, err
+}
+
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -323,11 +366,10 @@ func (k *Lock) Release() error {
 	var err error
 	k.once.Do(func() {
 		close(k.stop)
-		<-k.done
-		p, _, gerr := k.srv.GetProfile(Profile)
+		p, _, srv, gerr := k.read()
 		for try := 1; gerr != nil && !api.StatusErrorCheck(gerr, http.StatusNotFound) && try < 5; try++ {
 			time.Sleep(time.Duration(try) * 200 * time.Millisecond) // a member restarting
-			p, _, gerr = k.srv.GetProfile(Profile)
+			p, _, srv, gerr = k.read()
 		}
 		if gerr != nil && !api.StatusErrorCheck(gerr, http.StatusNotFound) {
 			err = fmt.Errorf("failed to release the cluster lock (profile %s; other runs break it after %s of silence): %w", Profile, k.l.ttl(), gerr)
@@ -337,7 +379,7 @@ func (k *Lock) Release() error {
 			return // broken by another run: not ours to delete
 		}
 		k.l.writes.Add(1)
-		if derr := k.srv.DeleteProfile(Profile); derr != nil && !api.StatusErrorCheck(derr, http.StatusNotFound) {
+		if derr := srv.DeleteProfile(Profile); derr != nil && !api.StatusErrorCheck(derr, http.StatusNotFound) {
 			err = fmt.Errorf("failed to release the cluster lock (profile %s): %w", Profile, derr)
 		}
 	})

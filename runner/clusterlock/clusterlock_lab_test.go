@@ -3,6 +3,7 @@ package clusterlock
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ func TestClusterLock(t *testing.T) {
 
 	t.Run("held and released", func(t *testing.T) {
 		a := New()
-		k, err := a.Acquire(ctx, srv, h, 0)
+		k, err := a.Acquire(ctx, srv, h, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +74,7 @@ func TestClusterLock(t *testing.T) {
 			t.Fatalf("lock profile: %v %+v", ok, p)
 		}
 		b := other(1, "")
-		_, err = b.Acquire(ctx, srv, Holder{Function: "state.apply", Target: "node2"}, 200*time.Millisecond)
+		_, err = b.Acquire(ctx, srv, Holder{Function: "state.apply", Target: "node2"}, 200*time.Millisecond, nil)
 		var busy *BusyError
 		if !errors.As(err, &busy) || busy.Holder.Target != "node1" || busy.Holder.PID != a.pid || busy.Waited < 200*time.Millisecond {
 			t.Fatalf("second acquire: %v", err)
@@ -107,7 +108,7 @@ func TestClusterLock(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				k, err := other(100000+i, "admin-"+strconv.Itoa(i)).Acquire(ctx, members[i%3], Holder{Function: "state.watch", Target: "node" + strconv.Itoa(i)}, 30*time.Second)
+				k, err := other(100000+i, "admin-"+strconv.Itoa(i)).Acquire(ctx, members[i%3], Holder{Function: "state.watch", Target: "node" + strconv.Itoa(i)}, 30*time.Second, nil)
 				if err != nil {
 					errs <- err
 					return
@@ -135,11 +136,11 @@ func TestClusterLock(t *testing.T) {
 
 	t.Run("holder gone from this machine", func(t *testing.T) {
 		dead := other(deadPID(t), "")
-		if _, err := dead.Acquire(ctx, srv, h, 0); err != nil {
+		if _, err := dead.Acquire(ctx, srv, h, 0, nil); err != nil {
 			t.Fatal(err)
 		} // never released: the process "died"
 		start := time.Now()
-		k, err := New().Acquire(ctx, srv, h, 0)
+		k, err := New().Acquire(ctx, srv, h, 0, nil)
 		if err != nil {
 			t.Fatalf("abandoned lock not broken at once: %v", err)
 		}
@@ -158,11 +159,11 @@ func TestClusterLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := New()
-		if _, err := w.Acquire(ctx, srv, h, 300*time.Millisecond); err == nil {
+		if _, err := w.Acquire(ctx, srv, h, 300*time.Millisecond, nil); err == nil {
 			t.Fatal("a lock silent for less than its TTL was broken")
 		}
 		start := time.Now()
-		k, err := w.Acquire(ctx, srv, h, 5*time.Second)
+		k, err := w.Acquire(ctx, srv, h, 5*time.Second, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,11 +179,11 @@ func TestClusterLock(t *testing.T) {
 	t.Run("heartbeat keeps a slow holder", func(t *testing.T) {
 		a := other(1, "admin-a") // alive elsewhere: only its heartbeat says so
 		a.TTL = 600 * time.Millisecond
-		k, err := a.Acquire(ctx, srv, h, 0)
+		k, err := a.Acquire(ctx, srv, h, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = New().Acquire(ctx, srv, h, 2*time.Second)
+		_, err = New().Acquire(ctx, srv, h, 2*time.Second, nil)
 		var busy *BusyError
 		if !errors.As(err, &busy) {
 			t.Fatalf("a beating lock was broken: %v", err)
@@ -203,7 +204,7 @@ func TestClusterLock(t *testing.T) {
 		a := New()
 		a.TTL = 600 * time.Millisecond // a beat every 200ms: some fall in the restart
 		a.Logf = t.Logf
-		k, err := a.Acquire(ctx, members[1], h, 0)
+		k, err := a.Acquire(ctx, members[1], h, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,10 +225,42 @@ func TestClusterLock(t *testing.T) {
 		}
 	})
 
+	t.Run("holder's member frozen", func(t *testing.T) {
+		// The member the lock was taken through stops answering (an
+		// upgrade): the lock's reads move to another member, and the
+		// release deletes the lock from there. (Its heartbeat writes
+		// still fail while the frozen member counts as online: Incus
+		// tells every member about a profile update.)
+		m2, _ := l.Member("node2")
+		quick, err := incus.ConnectIncusUnix(m2.Socket, &incus.ConnectionArgs{
+			HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}, SkipGetEvents: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer quick.Disconnect()
+		a := other(1, "admin-a")
+		a.TTL = 900 * time.Millisecond
+		a.Logf = t.Logf
+		asked := 0
+		k, err := a.Acquire(ctx, quick, h, 0, func() []incus.InstanceServer { asked++; return []incus.InstanceServer{members[0]} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		thaw := labtest.Freeze(t, l, "node2")
+		time.Sleep(time.Second) // heartbeats while frozen
+		if err := k.Release(); err != nil {
+			t.Fatalf("release with the lock's member frozen: %v", err)
+		}
+		thaw()
+		if _, ok := profileExists(t, srv); ok || asked != 1 || k.Lost() {
+			t.Fatalf("after the release: lock left %v, others asked %d times, lost %v", ok, asked, k.Lost())
+		}
+	})
+
 	t.Run("release keeps a lock taken over", func(t *testing.T) {
 		a := other(1, "admin-a")
 		a.TTL = 300 * time.Millisecond
-		k, err := a.Acquire(ctx, srv, h, 0)
+		k, err := a.Acquire(ctx, srv, h, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +268,7 @@ func TestClusterLock(t *testing.T) {
 		if err := srv.DeleteProfile(Profile); err != nil {
 			t.Fatal(err)
 		}
-		k2, err := New().Acquire(ctx, srv, h, 0)
+		k2, err := New().Acquire(ctx, srv, h, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

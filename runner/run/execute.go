@@ -1,9 +1,14 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
+
+	incus "github.com/lxc/incus/v6/client"
 
 	"github.com/statectl/statectl/runner/clusterlock"
 	"github.com/statectl/statectl/runner/engine"
@@ -94,6 +99,32 @@ func (s *Session) Pass(t *Target, sls []string, p Pass) (*state.Run, error) {
 	return s.Execute(t, c, p.Exec), nil
 }
 
+// clusterPeers connects to the roster's other targets that are members of
+// the cluster with certificate fingerprint fp (sorted by name): the cluster
+// lock's heartbeat moves to one of them when the target's own member stops
+// answering (it is being upgraded). Only called then.
+func (s *Session) clusterPeers(self, fp string) []incus.InstanceServer {
+	if s.roster == nil {
+		return nil
+	}
+	var out []incus.InstanceServer
+	for _, name := range slices.Sorted(maps.Keys(s.roster.Entries)) {
+		if name == self {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, peerConnectTimeout)
+		c, err := s.pool.Get(ctx, name)
+		cancel()
+		if err == nil && c.Info != nil && c.Info.Environment.ServerClustered && c.Info.Environment.CertificateFingerprint == fp {
+			out = append(out, c.Server)
+		}
+	}
+	return out
+}
+
+// peerConnectTimeout bounds each connection clusterPeers tries.
+const peerConnectTimeout = 5 * time.Second
+
 // clusterLock takes the cluster lock for t's pass, if t is a member of a
 // cluster, and drops the answers the session remembered: the previous
 // holder may have changed what they say.
@@ -111,7 +142,10 @@ func (s *Session) clusterLock(t *Target, p Pass) (release func(), err error) {
 	if conn.Info == nil || !conn.Info.Environment.ServerClustered {
 		return none, nil
 	}
-	k, err := p.ClusterLock.Acquire(s.ctx, conn.Server, clusterlock.Holder{Function: p.Function, Target: t.Name}, p.ClusterLockWait)
+	k, err := p.ClusterLock.Acquire(s.ctx, conn.Server, clusterlock.Holder{Function: p.Function, Target: t.Name}, p.ClusterLockWait,
+		func() []incus.InstanceServer {
+			return s.clusterPeers(t.Name, conn.Info.Environment.CertificateFingerprint)
+		})
 	var busy *clusterlock.BusyError
 	if errors.As(err, &busy) {
 		return nil, stageErr(StageClusterLock, err, busy.Hint())
