@@ -335,7 +335,8 @@ func (w *watcher) target(s *run.Session, t *run.Target, info watch.PassInfo) wat
 	}
 	preflight := func(t *run.Target) error { return reachable(s, t) }
 	pass := run.Pass{Function: "state.watch", Exec: run.Exec{Check: check}, Preflight: preflight}
-	r, err := (*state.Run)(nil), error(nil)
+	var r *state.Run
+	var err error
 	seen, note := 0, ""
 	if w.locker != nil {
 		probe := pass
@@ -427,7 +428,7 @@ func (w *watcher) record(rec watch.Record) {
 // connection is the pass's own (the session's pool), which the states then
 // use.
 func reachable(s *run.Session, t *run.Target) error {
-	if t.Entry == nil || (t.Entry.Socket == "" && t.Entry.URL == "") {
+	if !t.HasDaemon() {
 		return nil // no daemon to ask (e.g. local test states)
 	}
 	ctx, cancel := context.WithTimeout(s.Context(), preflightTimeout)
@@ -453,7 +454,7 @@ func (w *watcher) syncListeners(r *roster.Roster, names []string) {
 			continue
 		}
 		ent := r.Entries[name]
-		if ent == nil || (ent.Socket == "" && ent.URL == "") {
+		if ent == nil || !ent.HasEndpoint() { // listeners follow roster entries only
 			continue
 		}
 		ctx, cancel := context.WithCancel(w.a.ctx)

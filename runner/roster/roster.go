@@ -185,6 +185,10 @@ func (r *Roster) Get(name string) (*Entry, bool) {
 	return e, ok
 }
 
+// HasEndpoint reports whether the entry names an Incus daemon (a socket or
+// a URL); an entry without one (e.g. local) runs only local states.
+func (e *Entry) HasEndpoint() bool { return e.Socket != "" || e.URL != "" }
+
 // Connection returns the entry's connection fields as a map (grains
 // excluded), the shape modules receive in module.Target.Roster.
 func (e *Entry) Connection() map[string]any {

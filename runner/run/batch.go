@@ -124,7 +124,7 @@ func (s *Session) gateOnce(ctx context.Context, names []string) (string, bool) {
 func GateNames(targets []*Target) []string {
 	var names []string
 	for _, t := range targets {
-		if t.Entry == nil || t.Entry.Socket != "" || t.Entry.URL != "" {
+		if t.HasDaemon() {
 			names = append(names, t.Name)
 		}
 	}

@@ -130,10 +130,10 @@ const peerConnectTimeout = 5 * time.Second
 // holder may have changed what they say.
 func (s *Session) clusterLock(t *Target, p Pass) (release func(), err error) {
 	none := func() {}
-	if t.Entry == nil || (t.Entry.Socket == "" && t.Entry.URL == "") {
+	if !t.HasDaemon() {
 		return none, nil
 	}
-	conn, err := s.Pool().Get(s.ctx, t.Name)
+	conn, err := s.pool.Get(s.ctx, t.Name)
 	if err != nil {
 		return nil, &Error{Stage: StageConnect, Err: fmt.Errorf("cluster unreachable: %w", err)}
 	}

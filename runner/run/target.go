@@ -41,6 +41,10 @@ type compiled struct {
 	err error
 }
 
+// HasDaemon reports whether t has an Incus daemon: an incus CLI remote, or
+// a roster entry with a socket or URL.
+func (t *Target) HasDaemon() bool { return t.Entry == nil || t.Entry.HasEndpoint() }
+
 // grainsOrder is the key order of the roster grains (nil without them).
 func (t *Target) grainsOrder() *render.KeyOrder {
 	if t.Entry == nil {
@@ -157,7 +161,7 @@ const grainsTimeout = 2 * time.Second
 func (s *Session) incusGrains(ctx context.Context, name string, entry *roster.Entry) (map[string]any, error) {
 	// No entry: an incus CLI remote. An entry without an endpoint (e.g.
 	// local) has no daemon to ask.
-	if entry != nil && entry.Socket == "" && entry.URL == "" {
+	if entry != nil && !entry.HasEndpoint() {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, grainsTimeout)
