@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lxc/incus/v6/shared/api"
 
@@ -21,10 +22,8 @@ func TestApplyClusterLock(t *testing.T) {
 	e.seed()
 	const key = "images.auto_update_interval" // the lab pillar wants 0
 	c := e.client("node1")
-	if err := c.CreateProfile(api.ProfilesPost{Name: clusterlock.Profile, ProfilePut: api.ProfilePut{Config: map[string]string{
-		"user.statectl.host": "admin-x", "user.statectl.pid": "4242", "user.statectl.function": "state.watch",
-		"user.statectl.target": "node3", "user.statectl.nonce": "beef", "user.statectl.ttl": "1h", "user.statectl.beat": "0",
-	}}}); err != nil {
+	holder := clusterlock.Holder{Host: "admin-x", PID: 4242, Function: "state.watch", Target: "node3"}
+	if err := c.CreateProfile(clusterlock.ProfileOf(holder, "beef", time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	e.setServerConfig("node2", key, "9")

@@ -224,14 +224,21 @@ func (l *Locker) Acquire(ctx context.Context, srv incus.InstanceServer, h Holder
 
 func (l *Locker) create(srv incus.InstanceServer, h Holder, nonce string) error {
 	l.writes.Add(1)
-	return srv.CreateProfile(api.ProfilesPost{Name: Profile, ProfilePut: api.ProfilePut{
+	return srv.CreateProfile(ProfileOf(h, nonce, l.ttl()))
+}
+
+// ProfileOf is the lock profile holder h creates: nonce tells its lock
+// from a later one, ttl is how long its heartbeat may stay silent. Tests
+// plant other runs' locks with it.
+func ProfileOf(h Holder, nonce string, ttl time.Duration) api.ProfilesPost {
+	return api.ProfilesPost{Name: Profile, ProfilePut: api.ProfilePut{
 		Description: "statectl cluster lock: held while a statectl run writes to this cluster (see statectl's docs/watch.md)",
 		Config: map[string]string{
 			keyHost: h.Host, keyPID: strconv.Itoa(h.PID), keyFunction: h.Function, keyTarget: h.Target,
 			keySince: h.Since.UTC().Format(time.RFC3339Nano), keyNonce: nonce,
-			keyTTL: l.ttl().String(), keyBeat: "0",
+			keyTTL: ttl.String(), keyBeat: "0",
 		},
-	}})
+	}}
 }
 
 // holderOf reads the holder and its TTL from the lock profile.

@@ -152,10 +152,7 @@ func TestClusterLock(t *testing.T) {
 
 	t.Run("silent holder elsewhere", func(t *testing.T) {
 		// A lock left by a machine that went away: its heartbeat stops.
-		if err := srv.CreateProfile(api.ProfilesPost{Name: Profile, ProfilePut: api.ProfilePut{Config: map[string]string{
-			keyHost: "admin-gone", keyPID: "4242", keyFunction: "state.watch", keyTarget: "node1",
-			keyNonce: "feed", keyTTL: "1s", keyBeat: "7",
-		}}}); err != nil {
+		if err := srv.CreateProfile(ProfileOf(Holder{Host: "admin-gone", PID: 4242, Function: "state.watch", Target: "node1"}, "feed", time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		w := New()

@@ -183,10 +183,8 @@ func manyCorrectors(t *testing.T, expr func(member string) string, drifts int) {
 // pid would hold it.
 func (e *env) lockProfile(host string, pid int) {
 	e.t.Helper()
-	if err := e.client("node1").CreateProfile(api.ProfilesPost{Name: clusterlock.Profile, ProfilePut: api.ProfilePut{Config: map[string]string{
-		"user.statectl.host": host, "user.statectl.pid": fmt.Sprint(pid), "user.statectl.function": "state.apply",
-		"user.statectl.target": "node2", "user.statectl.nonce": "c0ffee", "user.statectl.ttl": "1h", "user.statectl.beat": "0",
-	}}}); err != nil {
+	h := clusterlock.Holder{Host: host, PID: pid, Function: "state.apply", Target: "node2"}
+	if err := e.client("node1").CreateProfile(clusterlock.ProfileOf(h, "c0ffee", time.Hour)); err != nil {
 		e.t.Fatal(err)
 	}
 }
