@@ -27,8 +27,7 @@ func MemberETag(m *api.ClusterMember) (string, error) {
 // and its ETag. Through a pool connection outside a write bracket it is
 // served from the run's one read of the member list, so a highstate of N
 // members reads the list once instead of each member; otherwise it reads
-// the member. Code that polls a member for a change must call
-// GetClusterMember itself.
+// the member. Code that polls a member for a change calls ReadMember.
 func ClusterMember(s incus.InstanceServer, name string) (*api.ClusterMember, string, error) {
 	if cs, ok := s.(*cachedServer); ok && cs.p.applying.Load() == 0 {
 		list, _, err := resGet(cs.p, resKey{cs.scope, "members", "", ""}, func() (*[]api.ClusterMember, string, error) {
@@ -46,6 +45,13 @@ func ClusterMember(s incus.InstanceServer, name string) (*api.ClusterMember, str
 		}
 		return nil, "", nil
 	}
+	return ReadMember(s, name)
+}
+
+// ReadMember reads member name from the daemon, never from a cache (for
+// applies, and for code that waits for a member to change); nil without
+// error when the cluster does not list it.
+func ReadMember(s incus.InstanceServer, name string) (*api.ClusterMember, string, error) {
 	m, etag, err := s.GetClusterMember(name)
 	if api.StatusErrorCheck(err, http.StatusNotFound) {
 		return nil, "", nil

@@ -81,18 +81,6 @@ func (m *Module) findCluster(ctx context.Context, candidates []string) (view *cl
 	return nil, notes
 }
 
-// memberOf reads one member; nil without error when it is not a member.
-func memberOf(s incus.InstanceServer, name string) (*api.ClusterMember, string, error) {
-	mem, etag, err := s.GetClusterMember(name)
-	if api.StatusErrorCheck(err, http.StatusNotFound) {
-		return nil, "", nil
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("failed to read cluster member %s: %w", name, err)
-	}
-	return mem, etag, nil
-}
-
 // isStale reports an ETag mismatch (someone changed the object after plan).
 func isStale(err error) bool {
 	return api.StatusErrorCheck(err, http.StatusPreconditionFailed)

@@ -9,6 +9,7 @@ import (
 	incus "github.com/lxc/incus/v6/client"
 	"github.com/lxc/incus/v6/shared/api"
 
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -108,7 +109,7 @@ func getGroup(s incus.InstanceServer, name string) (*api.ClusterGroup, string, e
 func onlyGroup(s incus.InstanceServer, group string, dropped []string) ([]string, error) {
 	var out []string
 	for _, name := range dropped {
-		mem, _, err := memberOf(s, name)
+		mem, _, err := incusconn.ReadMember(s, name)
 		if err != nil {
 			return nil, err
 		}

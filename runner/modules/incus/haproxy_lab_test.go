@@ -10,7 +10,6 @@ import (
 	"github.com/statectl/statectl/runner/lab"
 	"github.com/statectl/statectl/runner/lab/labtest"
 	"github.com/statectl/statectl/runner/module"
-	"github.com/statectl/statectl/runner/roster"
 )
 
 // Through haproxy (TCP, round-robin per connection) each request may land
@@ -20,11 +19,7 @@ import (
 // member that answered the plan's read.
 func TestSettingsThroughHAProxy(t *testing.T) {
 	l, lb := haproxyLab(t, false)
-	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
-		"lb": {Name: "lb", URL: "https://" + lb, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert},
-	}}
-	e := &env{t: t, lab: l, roster: r}
-	e.mod = e.newModule()
+	e := rosterEnv(t, l, entries(labEntry(l, "lb", "https://"+lb)))
 
 	// Several passes: with three members round-robin, a single pass could
 	// land GET and PUT on one member by chance.
@@ -49,11 +44,7 @@ func TestSettingsThroughHAProxy(t *testing.T) {
 // PUT landing on different members: their ETags must agree.
 func TestSharedResourcesThroughHAProxy(t *testing.T) {
 	l, lb := haproxyLab(t, false)
-	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
-		"lb": {Name: "lb", URL: "https://" + lb, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert},
-	}}
-	e := &env{t: t, lab: l, roster: r}
-	e.mod = e.newModule()
+	e := rosterEnv(t, l, entries(labEntry(l, "lb", "https://"+lb)))
 	n2, _ := l.Member("node2")
 	dirs := memberDirs(t, "node1", "node2", "node3")
 	members := map[string]any{}
@@ -109,15 +100,7 @@ func TestFrozenMemberThroughHAProxyAndAddressList(t *testing.T) {
 	n1, _ := l.Member("node1")
 	n2, _ := l.Member("node2")
 	n3, _ := l.Member("node3")
-	entry := func(name, url string, more ...string) *roster.Entry {
-		return &roster.Entry{Name: name, URL: url, Addresses: more, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert}
-	}
-	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{
-		"lb":   entry("lb", "https://"+lb),
-		"list": entry("list", n2.URL(), n1.URL(), n3.URL()),
-	}}
-	e := &env{t: t, lab: l, roster: r}
-	e.mod = e.newModule()
+	e := rosterEnv(t, l, entries(labEntry(l, "lb", "https://"+lb), labEntry(l, "list", n2.URL(), n1.URL(), n3.URL())))
 	settings := func(target string) *module.Call {
 		return mkcall(target, "settings_present", target+"-settings", map[string]any{
 			"config": map[string]any{"images.remote_cache_expiry": "12"},

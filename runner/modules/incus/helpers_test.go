@@ -39,9 +39,30 @@ func envOn(t *testing.T, l *lab.Lab) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rosterEnv(t, l, r)
+}
+
+// rosterEnv is the env of a started lab reached through roster r (a
+// balancer, an address list, OIDC) instead of the lab's own roster.
+func rosterEnv(t *testing.T, l *lab.Lab, r *roster.Roster) *env {
 	e := &env{t: t, lab: l, roster: r}
 	e.mod = e.newModule()
 	return e
+}
+
+// entries is a roster of entries (each named by its Name).
+func entries(list ...*roster.Entry) *roster.Roster {
+	r := &roster.Roster{File: "/test/roster.yaml", Entries: map[string]*roster.Entry{}}
+	for _, e := range list {
+		r.Entries[e.Name] = e
+	}
+	return r
+}
+
+// labEntry is a roster entry reaching lab l at url (then more) with the
+// lab's client certificate, pinning the cluster certificate.
+func labEntry(l *lab.Lab, name, url string, more ...string) *roster.Entry {
+	return &roster.Entry{Name: name, URL: url, Addresses: more, ClientCert: l.ClientCert, ClientKey: l.ClientKey, ServerCert: l.ClusterCert}
 }
 
 // newModule returns a fresh module (a new run) sharing the counter.

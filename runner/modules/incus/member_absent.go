@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -170,7 +171,7 @@ func applyMemberAbsent(ctx context.Context, m *Module, c *call, p *module.Plan) 
 	// The removed daemon re-initialises standalone: drop its connection.
 	defer m.forget(c.Name)
 	// Re-read: removing a stopped member errors although it is gone.
-	mem, _, rerr := memberOf(s, c.Name)
+	mem, _, rerr := incusconn.ReadMember(s, c.Name)
 	if rerr != nil && priv.Via == c.Name {
 		// Removed through itself: it is now standalone, so it cannot list
 		// members, and that is the proof it left.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lxc/incus/v6/shared/api"
 
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -122,7 +123,7 @@ func planMaint(evacuate bool) func(ctx context.Context, m *Module, c *call) (*mo
 		if view == nil {
 			return nil, fmt.Errorf("failed to reach the cluster of %s: %s", c.Name, strings.Join(notes, "; "))
 		}
-		mem, _, err := memberOf(view.srv, c.Name)
+		mem, _, err := incusconn.ReadMember(view.srv, c.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -218,7 +219,7 @@ func applyMaint(evacuate bool) func(ctx context.Context, m *Module, c *call, p *
 			}
 			return nil, fmt.Errorf("failed to %s cluster member %s: %w", action, c.Name, err)
 		}
-		mem, _, err := memberOf(s, c.Name)
+		mem, _, err := incusconn.ReadMember(s, c.Name)
 		if err != nil {
 			return nil, err
 		}

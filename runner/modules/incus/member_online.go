@@ -8,6 +8,7 @@ import (
 
 	"github.com/lxc/incus/v6/shared/api"
 
+	"github.com/statectl/statectl/runner/incusconn"
 	"github.com/statectl/statectl/runner/module"
 )
 
@@ -44,7 +45,7 @@ func (m *Module) memberUp(ctx context.Context, c *call, candidates []string) (bo
 	if view == nil {
 		return false, "no member answered: " + strings.Join(notes, "; ")
 	}
-	mem, _, err := memberOf(view.srv, c.Name)
+	mem, _, err := incusconn.ReadMember(view.srv, c.Name)
 	if err != nil {
 		return false, err.Error()
 	}

@@ -303,7 +303,7 @@ func applyMemberUpdate(ctx context.Context, m *Module, c *call, priv presentPriv
 	if err != nil {
 		return nil, err
 	}
-	mem, _, err := memberOf(s, c.Name)
+	mem, _, err := incusconn.ReadMember(s, c.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,7 @@ func applyMemberUpdate(ctx context.Context, m *Module, c *call, priv presentPriv
 			return &module.Outcome{Failed: true, Comment: errConcurrent("cluster member " + c.Name).Error()}, nil
 		}
 		// Errors lie: re-read before calling it a failure.
-		if now, _, rerr := memberOf(s, c.Name); rerr == nil && now != nil {
+		if now, _, rerr := incusconn.ReadMember(s, c.Name); rerr == nil && now != nil {
 			if _, left, _, derr := want.diff(s, now.ClusterMemberPut); derr == nil && len(left) == 0 {
 				_, done, _, _ := want.diff(nil, mem.ClusterMemberPut)
 				return &module.Outcome{Changes: done, Comment: fmt.Sprintf("Cluster member %s updated (Incus reported an error, but the member is as specified: %v)", c.Name, err)}, nil
@@ -500,7 +500,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 		etag string
 	}
 	got, rerr := within(actx, func() (read, error) {
-		mem, etag, err := memberOf(cs, c.Name)
+		mem, etag, err := incusconn.ReadMember(cs, c.Name)
 		return read{mem, etag}, err
 	})
 	mem, etag := got.mem, got.etag
@@ -567,7 +567,7 @@ func applyJoin(ctx context.Context, m *Module, c *call, priv presentPrivate, wan
 // listedWithin polls until the cluster lists member name, for at most d.
 func listedWithin(ctx context.Context, s incus.InstanceServer, name string, d time.Duration) bool {
 	for deadline := time.Now().Add(d); ctx.Err() == nil; time.Sleep(200 * time.Millisecond) {
-		if mem, _, err := memberOf(s, name); err == nil && mem != nil {
+		if mem, _, err := incusconn.ReadMember(s, name); err == nil && mem != nil {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -642,7 +642,7 @@ func joinedMeanwhile(actx, ctx context.Context, m *Module, c *call, cs incus.Ins
 		etag string
 	}
 	got, err := within(actx, func() (read, error) {
-		mem, etag, err := memberOf(view, c.Name)
+		mem, etag, err := incusconn.ReadMember(view, c.Name)
 		return read{mem, etag}, err
 	})
 	if err != nil || got.mem == nil {
