@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -130,12 +132,7 @@ func (r *Recorder) statusData() statusData {
 		sort.Slice(g.Refused, func(i, j int) bool { return g.Refused[i].Hash < g.Refused[j].Hash })
 		d.Git = g
 	}
-	names := make([]string, 0, len(r.targets))
-	for name := range r.targets {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(r.targets)) {
 		ts := r.targets[name]
 		rec := ts.last
 		v := targetView{
