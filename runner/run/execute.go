@@ -107,9 +107,15 @@ func (s *Session) clusterPeers(self, fp string) []incus.InstanceServer {
 	if s.roster == nil {
 		return nil
 	}
+	cluster := ""
+	if e := s.roster.Entries[self]; e != nil {
+		cluster = e.Cluster
+	}
 	var out []incus.InstanceServer
 	for _, name := range slices.Sorted(maps.Keys(s.roster.Entries)) {
-		if name == self {
+		// A fleet roster names each entry's cluster: skip the others
+		// rather than connect to them.
+		if name == self || (cluster != "" && s.roster.Entries[name].Cluster != cluster) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, peerConnectTimeout)
